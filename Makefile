@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := .local/node/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export AWS_DEFAULT_REGION ?= ap-southeast-1
+
+.PHONY: run test lint unit e2e infra bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt infra/cdk/requirements.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -r infra/cdk/requirements.txt
+	touch $(STAMP)
+
+$(NODE_STAMP): local/package.json local/package-lock.json
+	mkdir -p .local/node
+	cp local/package.json local/package-lock.json .local/node/
+	cd .local/node && npm ci --silent --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+## Start the whole local stack (DynamoDB Local, moto server, chalice local, event runner).
+run: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m local.stack
+
+## The whole suite: lint and types, unit and integration tests, CDK synth + cfn-lint, end to end.
+test: $(STAMP) $(NODE_STAMP) lint unit infra e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q -n 2 tests/unit tests/integration
+
+infra: $(STAMP)
+	$(BIN)/python -m infra.cdk.synth
+	$(BIN)/pytest -q tests/infrastructure
+
+e2e: $(STAMP) $(NODE_STAMP)
+	$(BIN)/pytest -q tests/e2e
+
+bench: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m bench.import_time
+
+clean:
+	rm -rf $(VENV) .local infra/cdk/cdk.out

@@ -1,0 +1,27 @@
+"""The Chalice app: creation, blueprints and Lambda entry points. Nothing else lives here."""
+
+from __future__ import annotations
+
+from chalice import Chalice
+
+from chalicelib.config import settings
+from chalicelib.handlers import auth, me, meta
+
+app = Chalice(app_name="jiazheng")
+app.experimental_feature_flags.update(["BLUEPRINTS"])
+
+for area in (meta, auth, me):
+    app.register_blueprint(area.api.blueprint)
+
+if settings().is_local:
+    from chalicelib.handlers import dev
+
+    app.register_blueprint(dev.api.blueprint)
+
+
+@app.lambda_function(name="notifications_consumer")
+def notifications_consumer(event: dict, context: object) -> dict:  # type: ignore[type-arg]
+    """SQS consumer of the ``notifications`` queue (wired by CDK with ReportBatchItemFailures)."""
+    from chalicelib.events.notifications import handler
+
+    return handler(event, context)

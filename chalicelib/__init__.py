@@ -1,0 +1,1 @@
+"""Jiazheng backend: everything that deploys to Lambda besides app.py."""

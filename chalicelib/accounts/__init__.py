@@ -1,0 +1,4 @@
+"""Accounts: identities, codes, passwords, sessions and tokens, profiles, addresses, inbox.
+
+Plain Python over the data layer in ``chalicelib.models``; nothing here imports Chalice.
+"""

@@ -1,0 +1,35 @@
+"""The account security policy in one place, with the numbers the product promises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.config import settings
+
+__all__ = ["POLICY", "AccountPolicy", "client_code_limit"]
+
+
+@dataclass(frozen=True)
+class AccountPolicy:
+    code_length: int = 6
+    code_ttl_seconds: int = 300
+    code_max_tries: int = 5
+    code_resend_seconds: int = 60
+    codes_per_target_per_day: int = 10
+    codes_per_client_per_hour: int = 30
+    login_max_failures: int = 5
+    login_failure_window_seconds: int = 900
+    login_lock_seconds: int = 900
+    password_min_length: int = 8
+
+
+POLICY = AccountPolicy()
+
+
+def client_code_limit() -> int:
+    """Codes one client address may ask for per hour.
+
+    The local stage is loose (API.md: a demo or test run registers dozens of accounts a minute
+    from 127.0.0.1); the per-target limits are the same everywhere.
+    """
+    return 100_000 if settings().is_local else POLICY.codes_per_client_per_hour

@@ -1,0 +1,75 @@
+"""The single-table base: key attributes, the two overloaded GSIs and the TTL attribute.
+
+Every item class subclasses :class:`MainItem`, so all of them live in one table described by
+``chalicelib.resources.TABLES["main"]`` (a unit test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.config import settings
+
+__all__ = ["Gsi1", "Gsi2", "MainItem", "connection", "transact_write"]
+
+
+class Gsi1(GlobalSecondaryIndex[Any]):
+    """Overloaded index #1 (owner listings: a user's sessions, outbox by target, ...)."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Gsi2(GlobalSecondaryIndex[Any]):
+    """Overloaded index #2 (admin listings by role/status, ...)."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class MainItem(Model):
+    """Base of every item in the main table."""
+
+    class Meta:
+        table_name = settings().table_name
+        region = settings().region
+        max_retry_attempts = 3
+        connect_timeout_seconds = 2
+        read_timeout_seconds = 5
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    ttl = NumberAttribute(null=True)
+
+    gsi1 = Gsi1()
+    gsi2 = Gsi2()
+
+
+@cache
+def connection() -> Connection:
+    """The process's pynamodb connection for transactions (items keep their own)."""
+    return Connection(region=settings().region, max_retry_attempts=3)
+
+
+def transact_write() -> TransactWrite:
+    """A write transaction: all of its puts, updates, deletes and checks happen, or none."""
+    return TransactWrite(connection=connection())

@@ -1,0 +1,55 @@
+"""Queueing an outgoing SMS or e-mail for the notifications consumer."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from chalicelib.aws import client
+from chalicelib.config import settings
+from chalicelib.events.envelope import wrap
+from chalicelib.ids import new_id
+from chalicelib.notifications.templates import render
+
+__all__ = ["OutgoingMessage", "queue_message"]
+
+COMMAND = "notification.send"
+
+
+class OutgoingMessage(BaseModel):
+    """One SMS or e-mail to deliver; ``message_id`` makes delivery idempotent."""
+
+    message_id: str
+    channel: Literal["sms", "email"]
+    target: str
+    subject: str | None = None
+    body: str
+    template: str
+
+
+def queue_message(
+    channel: Literal["sms", "email"],
+    target: str,
+    template: str,
+    locale: str,
+    *,
+    correlation_id: str | None = None,
+    **params: Any,
+) -> str:
+    """Render ``template`` and queue it; returns the message id."""
+    rendered = render(template, locale, **params)
+    message = OutgoingMessage(
+        message_id=new_id("msg"),
+        channel=channel,
+        target=target,
+        subject=rendered.subject if channel == "email" else None,
+        body=rendered.body,
+        template=template,
+    )
+    envelope = wrap(COMMAND, message, correlation_id=correlation_id, event_id=message.message_id)
+    client("sqs").send_message(
+        QueueUrl=settings().queue_urls["notifications"],
+        MessageBody=envelope.model_dump_json(),
+    )
+    return message.message_id

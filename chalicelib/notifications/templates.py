@@ -1,0 +1,49 @@
+"""Message templates in zh-CN and en, keyed by template name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.i18n import DEFAULT_LOCALE
+
+__all__ = ["Rendered", "render"]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
+    "verification_code": {
+        "zh-CN": ("家政验证码", "【家政】您的验证码是 {code}，{minutes} 分钟内有效，请勿告诉他人。"),
+        "en": ("Your Jiazheng code", "[Jiazheng] Your code is {code}. It expires in {minutes} minutes."),
+    },
+    "already_registered": {
+        "zh-CN": ("家政账号提醒", "【家政】该号码已注册家政账号，请直接登录；如忘记密码可通过验证码重置。"),
+        "en": (
+            "Your Jiazheng account",
+            "[Jiazheng] You already have an account. Sign in, or reset your password with a code.",
+        ),
+    },
+    "password_changed": {
+        "zh-CN": (
+            "家政密码已修改",
+            "【家政】您的登录密码已修改，其他设备已退出登录。如非本人操作请联系客服。",
+        ),
+        "en": (
+            "Your Jiazheng password changed",
+            "[Jiazheng] Your password was changed and other devices were signed out. "
+            "If this was not you, contact support.",
+        ),
+    },
+}
+
+
+def render(template: str, locale: str, **params: Any) -> Rendered:
+    """The subject and body of ``template`` in ``locale`` (zh-CN when unknown)."""
+    texts = _TEMPLATES[template]
+    subject, body = texts.get(locale) or texts[DEFAULT_LOCALE]
+    return Rendered(subject=subject.format(**params), body=body.format(**params))

@@ -1,0 +1,1 @@
+"""Pydantic models of the HTTP API, one module per area (they generate the OpenAPI document)."""

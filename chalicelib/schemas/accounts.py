@@ -1,0 +1,194 @@
+"""Request and response bodies of the Accounts endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, HttpUrl, field_validator, model_validator
+
+from chalicelib.accounts.policy import POLICY
+from chalicelib.schemas.common import ListQuery
+from chalicelib.web.schemas import StrictModel
+
+__all__ = [
+    "AddressIn",
+    "AddressOut",
+    "AddressPatch",
+    "AuthResult",
+    "ChangePasswordRequest",
+    "CodeRequest",
+    "CodeSent",
+    "EmergencyContact",
+    "InboxQuery",
+    "LoginRequest",
+    "NotificationOut",
+    "OAuthRequest",
+    "ProfilePatch",
+    "RefreshRequest",
+    "RegisterRequest",
+    "ResetPasswordRequest",
+    "Tokens",
+    "UserOut",
+]
+
+Phone = Field(None, min_length=5, max_length=32, description="Mobile number; mainland numbers may omit +86.")
+Email = Field(None, min_length=3, max_length=254)
+Code = Field(pattern=r"^\d{6}$", description="The 6-digit code that was sent.")
+Name = Field(min_length=1, max_length=50)
+
+
+def _strong(password: str) -> str:
+    if not any(char.isalpha() for char in password) or not any(char.isdigit() for char in password):
+        raise ValueError("the password needs at least one letter and one digit")
+    return password
+
+
+Password = Field(min_length=POLICY.password_min_length, max_length=128)
+
+
+class CodeRequest(StrictModel):
+    channel: Literal["sms", "email"]
+    target: str = Field(min_length=3, max_length=254, description="Phone number for sms, address for email.")
+    purpose: Literal["register", "login", "reset_password"]
+
+
+class CodeSent(BaseModel):
+    expires_in: int = Field(description="Seconds the code stays valid.")
+
+
+class RegisterRequest(StrictModel):
+    phone: str | None = Phone
+    email: str | None = Email
+    code: str = Code
+    password: str = Password
+    name: str = Name
+    role: Literal["customer", "worker"]
+
+    _password = field_validator("password")(_strong)
+
+
+class LoginRequest(StrictModel):
+    """Give ``phone`` or ``email``, and ``password`` or ``code``."""
+
+    phone: str | None = Phone
+    email: str | None = Email
+    password: str | None = Field(None, min_length=1, max_length=128)
+    code: str | None = Field(None, pattern=r"^\d{6}$")
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> LoginRequest:
+        if (self.password is None) == (self.code is None):
+            raise ValueError("give exactly one of password, code")
+        return self
+
+
+class OAuthRequest(StrictModel):
+    id_token: str = Field(min_length=10, max_length=8192)
+
+
+class RefreshRequest(StrictModel):
+    refresh_token: str = Field(min_length=10, max_length=512)
+
+
+class ResetPasswordRequest(StrictModel):
+    phone: str | None = Phone
+    email: str | None = Email
+    code: str = Code
+    new_password: str = Password
+
+    _password = field_validator("new_password")(_strong)
+
+
+class ChangePasswordRequest(StrictModel):
+    old_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Password
+
+    _password = field_validator("new_password")(_strong)
+
+
+class EmergencyContact(StrictModel):
+    name: str = Name
+    phone: str = Field(min_length=5, max_length=32)
+    relation: str = Field(min_length=1, max_length=20, description="e.g. 配偶, 子女, 父母, 朋友")
+
+
+class UserOut(BaseModel):
+    user_id: str
+    role: Literal["customer", "worker", "admin", "support"]
+    status: str
+    name: str
+    phone: str | None
+    email: str | None
+    avatar_url: str | None
+    emergency_contact: EmergencyContact | None
+    created_at: datetime
+
+
+class Tokens(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class AuthResult(Tokens):
+    user: UserOut
+
+
+class ProfilePatch(StrictModel):
+    name: str | None = Field(None, min_length=1, max_length=50)
+    avatar_url: HttpUrl | None = None
+    emergency_contact: EmergencyContact | None = None
+
+
+class AddressIn(StrictModel):
+    label: str | None = Field(None, max_length=20, description="e.g. 家, 父母家, 公司")
+    contact_name: str = Name
+    contact_phone: str = Field(min_length=5, max_length=32)
+    city: str = Field(min_length=1, max_length=30)
+    district: str = Field(min_length=1, max_length=30)
+    detail: str = Field(min_length=1, max_length=200)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lng: float | None = Field(None, ge=-180, le=180)
+    is_default: bool = False
+
+
+class AddressPatch(StrictModel):
+    label: str | None = Field(None, max_length=20)
+    contact_name: str | None = Field(None, min_length=1, max_length=50)
+    contact_phone: str | None = Field(None, min_length=5, max_length=32)
+    city: str | None = Field(None, min_length=1, max_length=30)
+    district: str | None = Field(None, min_length=1, max_length=30)
+    detail: str | None = Field(None, min_length=1, max_length=200)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lng: float | None = Field(None, ge=-180, le=180)
+    is_default: bool | None = None
+
+
+class AddressOut(BaseModel):
+    address_id: str
+    label: str | None
+    contact_name: str
+    contact_phone: str
+    city: str
+    district: str
+    detail: str
+    lat: float | None
+    lng: float | None
+    is_default: bool
+    created_at: datetime
+
+
+class NotificationOut(BaseModel):
+    notification_id: str
+    kind: str = Field(description="e.g. order.paid, order.assigned, order.reminder, worker.approved")
+    title: str
+    body: str
+    order_id: str | None = None
+    read: bool
+    created_at: datetime
+
+
+class InboxQuery(ListQuery):
+    unread: bool = False

@@ -1,0 +1,148 @@
+"""The OpenAPI 3.1 document, generated from the registered routes and their pydantic models.
+
+openapi-pydantic assembles the document and collects every model's JSON schema into
+``components/schemas``; the routes come from ``routing.all_operations()``, so the document
+lists exactly what the service serves (``/v1/dev/*`` only on the local stage).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+
+from chalicelib.config import settings
+from chalicelib.web.routing import Operation, all_operations
+from chalicelib.web.schemas import ErrorBody
+
+__all__ = ["document"]
+
+_STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Malformed JSON body",
+    401: "Missing, invalid or expired token, or bad credentials",
+    403: "Wrong role for this route",
+    404: "Unknown, or not yours",
+    409: "Conflicts with the current state",
+    422: "A field failed validation; `details` names each",
+    429: "Rate limited; see Retry-After",
+}
+_PATH_PARAM = re.compile(r"\{([^}]+)\}")
+
+
+def _schema(model: type[BaseModel]) -> Any:
+    from openapi_pydantic.util import PydanticSchema
+
+    return PydanticSchema(schema_class=model)
+
+
+def _json(model: type[BaseModel]) -> dict[str, Any]:
+    return {"application/json": {"schema": _schema(model)}}
+
+
+def _error_statuses(op: Operation) -> list[int]:
+    statuses = set(op.errors)
+    if op.body is not None:
+        statuses |= {400, 422}
+    if op.query is not None:
+        statuses.add(422)
+    if op.roles is not None:
+        statuses |= {401, 403}
+    return sorted(statuses)
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+        }
+        for name in _PATH_PARAM.findall(op.path)
+    ]
+    if op.query is not None:
+        schema = op.query.model_json_schema()
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            parameters.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "description": prop.get("description"),
+                    "schema": {
+                        key: value for key, value in prop.items() if key not in ("title", "description")
+                    },
+                }
+            )
+    parameters.append(
+        {
+            "name": "Accept-Language",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "enum": ["zh-CN", "en"]},
+            "description": "Language of names and messages (zh-CN by default).",
+        }
+    )
+    return parameters
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    success: dict[str, Any] = {"description": _STATUS_TEXT.get(op.status, "OK")}
+    if op.response is not None and op.status != 204:
+        success["content"] = _json(op.response)
+    responses[str(op.status)] = success
+    for status in _error_statuses(op):
+        responses[str(status)] = {"description": _STATUS_TEXT[status], "content": _json(ErrorBody)}
+    operation: dict[str, Any] = {
+        "operationId": op.name,
+        "tags": [op.tag],
+        "summary": op.summary,
+        "description": op.description,
+        "parameters": _parameters(op),
+        "responses": responses,
+    }
+    if op.roles is not None:
+        operation["security"] = [{"bearer": []}]
+        operation["description"] += f"\n\nRoles: {', '.join(op.roles)}."
+    if op.body is not None:
+        operation["requestBody"] = {"required": True, "content": _json(op.body)}
+    return operation
+
+
+@cache
+def document() -> dict[str, Any]:
+    """The whole document as plain JSON data (built once per process)."""
+    from openapi_pydantic import OpenAPI
+    from openapi_pydantic.util import construct_open_api_with_schema_class
+
+    include_local = settings().is_local
+    paths: dict[str, dict[str, Any]] = {}
+    for op in all_operations():
+        if op.local_only and not include_local:
+            continue
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+    spec = OpenAPI.model_validate(
+        {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "Jiazheng API",
+                "version": "1.0.0",
+                "description": "Home-services ordering platform: customers, workers, admins.",
+            },
+            "servers": [{"url": "/"}],
+            "paths": paths,
+            "components": {
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            },
+        }
+    )
+    built = construct_open_api_with_schema_class(spec)
+    return built.model_dump(mode="json", by_alias=True, exclude_none=True)

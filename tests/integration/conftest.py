@@ -1,0 +1,115 @@
+"""moto in-process: the real resources of ``chalicelib.resources``, fresh for every test."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib import clock, config, resources
+from chalicelib.aws import client as aws_client
+from chalicelib.models.base import MainItem, connection
+from local.provision import create_queue, create_table
+
+
+def _reset_connections(model: type[MainItem]) -> None:
+    model._connection = None
+    for sub in model.__subclasses__():
+        _reset_connections(sub)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    with mock_aws():
+        ddb = boto3.client("dynamodb")
+        for spec in resources.TABLES:
+            create_table(ddb, spec)
+        sqs = boto3.client("sqs")
+        urls = {spec.name: create_queue(sqs, spec) for spec in resources.QUEUES}
+        for spec in resources.QUEUES:
+            monkeypatch.setenv(spec.env_var, urls[spec.name])
+        boto3.client("ses").verify_email_identity(EmailAddress="no-reply@jiazheng.example")
+        config.settings.cache_clear()
+        aws_client.cache_clear()
+        _reset_connections(MainItem)
+        connection.cache_clear()
+        from chalicelib.events import notifications
+
+        notifications._persistence.cache_clear()
+        yield urls
+        clock.reset()
+        config.settings.cache_clear()
+        aws_client.cache_clear()
+        _reset_connections(MainItem)
+        connection.cache_clear()
+
+
+@pytest.fixture
+def api(aws: dict[str, str]) -> Iterator[Client]:
+    from app import app
+
+    with Client(app, stage_name="local") as test_client:
+        yield test_client
+
+
+class Http:
+    """A small JSON client over Chalice's test client, shaped like the mobile app's calls."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None, **headers: str) -> Any:
+        sent = {"Content-Type": "application/json", **headers}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        raw = body if isinstance(body, str) else (json.dumps(body) if body is not None else None)
+        response = getattr(self.client.http, method.lower())(path, headers=sent, body=raw)
+        response.json = json.loads(response.body) if response.body else None
+        return response
+
+
+@pytest.fixture
+def http(api: Client) -> Http:
+    return Http(api)
+
+
+def deliver_notifications(api: Client, urls: dict[str, str]) -> list[dict[str, Any]]:
+    """Run the notifications consumer over what is queued, as Lambda would; returns the outbox."""
+    from chalicelib.events.notifications import handler
+
+    sqs = boto3.client("sqs")
+    while True:
+        received = sqs.receive_message(QueueUrl=urls["notifications"], MaxNumberOfMessages=10)
+        messages = received.get("Messages", [])
+        if not messages:
+            break
+        event = api.events.generate_sqs_event(
+            message_bodies=[m["Body"] for m in messages], queue_name="notifications"
+        )
+        for record, message in zip(event["Records"], messages, strict=True):
+            record["messageId"] = message["MessageId"]
+        answer = handler(event, _Context())
+        failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=urls["notifications"], ReceiptHandle=message["ReceiptHandle"])
+        if failed:
+            break
+    from chalicelib.models.accounts import OutboxItem
+
+    return [item.attribute_values for item in OutboxItem.query("OUTBOX", scan_index_forward=False)]
+
+
+class _Context:
+    function_name = "notifications_consumer"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:ap-southeast-1:123456789012:function:notifications_consumer"
+    aws_request_id = "test-request"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
