@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Chalice
 
 from chalicelib.config import settings
@@ -20,7 +22,7 @@ if settings().is_local:
 
 
 @app.lambda_function(name="notifications_consumer")
-def notifications_consumer(event: dict, context: object) -> dict:  # type: ignore[type-arg]
+def notifications_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SQS consumer of the ``notifications`` queue (wired by CDK with ReportBatchItemFailures)."""
     from chalicelib.events.notifications import handler
 

@@ -69,7 +69,8 @@ def negotiate(accept_language: str | None) -> str:
             weight = float(q) if q else 1.0
         except ValueError:
             weight = 0.0
-        ranked.append((-weight, index, tag.strip().lower()))
+        if weight > 0:
+            ranked.append((-weight, index, tag.strip().lower()))
     for _, _, tag in sorted(ranked):
         if tag.startswith("en"):
             return "en"

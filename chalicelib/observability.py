@@ -15,6 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import LogRecord
 
 __all__ = ["logger", "mask_email", "mask_phone", "mask_text", "metrics", "tracer"]
 
@@ -49,7 +50,7 @@ def mask_text(text: str) -> str:
 class MaskingFormatter(LambdaPowertoolsFormatter):
     """Powertools' JSON formatter with :func:`mask_text` applied to the finished line."""
 
-    def serialize(self, log: dict[str, Any]) -> str:
+    def serialize(self, log: LogRecord) -> str:
         return mask_text(super().serialize(log))
 
 

@@ -20,8 +20,8 @@ __all__ = ["hit_daily", "hit_window"]
 def _hit(pk: str, limit: int, expires_at: int, retry_after: int, code: str) -> None:
     try:
         CounterItem(pk, "RATE").update(
-            actions=[CounterItem.count.add(1), CounterItem.ttl.set(expires_at)],
-            condition=CounterItem.count.does_not_exist() | (CounterItem.count < limit),
+            actions=[CounterItem.hits.add(1), CounterItem.ttl.set(expires_at)],
+            condition=CounterItem.hits.does_not_exist() | (CounterItem.hits < limit),
         )
     except UpdateError as error:
         if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":

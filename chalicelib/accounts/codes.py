@@ -47,7 +47,7 @@ def issue_code(target: Target, purpose: Purpose, *, client_ip: str, locale: str,
     pk, sk = CodeItem.key(purpose, target.channel, target.blind)
     try:
         current = CodeItem.get(pk, sk, consistent_read=True)
-        wait = current.sent_at + POLICY.code_resend_seconds - now
+        wait = int(current.sent_at) + POLICY.code_resend_seconds - now
         if wait > 0:
             raise RateLimited("code_resend_too_soon", retry_after=wait)
     except CodeItem.DoesNotExist:

@@ -24,7 +24,7 @@ def ensure_not_locked(blind: str) -> None:
     except LoginGuardItem.DoesNotExist:
         return
     if guard.locked_until > now:
-        raise RateLimited("account_locked", retry_after=guard.locked_until - now)
+        raise RateLimited("account_locked", retry_after=int(guard.locked_until - now))
 
 
 def record_failure(blind: str) -> None:

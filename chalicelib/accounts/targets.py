@@ -35,7 +35,7 @@ class Target:
         return mask_phone(self.value) if self.kind == "phone" else mask_email(self.value)
 
 
-def target_from(*, phone: str | None = None, email: str | None = None, field: str = "target") -> Target:
+def target_from(*, phone: str | None = None, email: str | None = None, field: str | None = None) -> Target:
     """Exactly one of ``phone``/``email``, normalised; 422 naming the field otherwise."""
     if bool(phone) == bool(email):
         raise ValidationFailed(
@@ -54,10 +54,6 @@ def target_from(*, phone: str | None = None, email: str | None = None, field: st
     except ValueError as error:
         raise ValidationFailed(
             details=[
-                {
-                    "field": field if field != "target" else ("phone" if phone else "email"),
-                    "code": "invalid",
-                    "message": str(error),
-                }
+                {"field": field or ("phone" if phone else "email"), "code": "invalid", "message": str(error)}
             ]
         ) from error

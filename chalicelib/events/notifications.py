@@ -55,6 +55,8 @@ def _record_handler(record: SQSRecord) -> str:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point (``notifications_consumer``) for SQS batches."""
     _config.register_lambda_context(context)
-    return process_partial_response(
-        event=event, record_handler=_record_handler, processor=_processor, context=context
+    return dict(
+        process_partial_response(
+            event=event, record_handler=_record_handler, processor=_processor, context=context
+        )
     )

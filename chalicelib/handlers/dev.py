@@ -75,7 +75,7 @@ def outbox(request: Request[Any]) -> Outbox:
                 subject=item.subject,
                 body=item.body,
                 sent_at=item.sent_at,
-            )  # type: ignore[arg-type]
+            )
             for item in results
         ]
     )

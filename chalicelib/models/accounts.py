@@ -78,7 +78,7 @@ class CodeItem(MainItem):
 class CounterItem(MainItem):
     """``RATE#<scope>#<key>#<window> / RATE``: a fixed-window counter, gone by TTL."""
 
-    count = NumberAttribute(default=0)
+    hits = NumberAttribute(default=0)
 
 
 class LoginGuardItem(MainItem):

@@ -200,7 +200,7 @@ def _dispatch(
     context = current.context or {}
     request_id = str(context.get("requestId") or _new_request_id())
     locale = i18n.negotiate(headers.get("accept-language"))
-    logger.remove_keys(["user_id", "role"])
+    logger.remove_keys(["user_id", "role", "correlation_id"])
     logger.append_keys(request_id=request_id, route=f"{current.method} {context.get('resourcePath', '')}")
     try:
         principal = _authorize(headers, roles)
@@ -262,10 +262,10 @@ def _authorize(headers: dict[str, str], roles: tuple[str, ...] | None) -> Princi
     return principal
 
 
-def _parse_body(raw: bytes | None, model: type[BaseModel] | None) -> BaseModel:
+def _parse_body(raw: str | bytes | None, model: type[BaseModel] | None) -> BaseModel:
     if model is None:
         return _EmptyBody()
-    text = (raw or b"").strip()
+    text = (raw or b"").strip() if isinstance(raw, bytes | None) else raw.encode().strip()
     if not text:
         payload: Any = {}
     else:
@@ -329,7 +329,11 @@ def _json_response(
     request_id: str,
     extra: dict[str, str] | None = None,
 ) -> Response:
-    headers = {"Content-Language": locale, "X-Request-Id": request_id, **(extra or {})}
+    headers: dict[str, str | list[str]] = {
+        "Content-Language": locale,
+        "X-Request-Id": request_id,
+        **(extra or {}),
+    }
     if body is None:
         return Response(body="", status_code=status, headers=headers)
     headers["Content-Type"] = "application/json; charset=utf-8"

@@ -1,0 +1,46 @@
+"""Command line for operators: create admin and support accounts.
+
+Admins are never self-registered; an operator with AWS credentials for the stage runs
+``python -m chalicelib.admin_cli create-user --role admin --email ... --name ...`` (the password
+is read from ``--password`` or prompted), with the stage's environment (``TABLE_NAME``,
+``APP_SECRET_ID``) set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from chalicelib.accounts.targets import target_from
+from chalicelib.accounts.users import create_user
+from chalicelib.errors import AppError
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="admin_cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create-user", help="create an admin or support account")
+    create.add_argument("--role", choices=["admin", "support"], required=True)
+    who = create.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email")
+    who.add_argument("--phone")
+    create.add_argument("--name", required=True)
+    create.add_argument("--password", help="prompted for when absent")
+    args = parser.parse_args(argv)
+
+    password = args.password or getpass.getpass("password: ")
+    try:
+        target = target_from(phone=args.phone, email=args.email)
+        user = create_user(target, password, args.name, args.role)
+    except AppError as error:
+        print(f"error: {error.code} {error.details or ''}", file=sys.stderr)
+        return 1
+    print(f"created {user.role} {user.user_id} ({target.masked})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

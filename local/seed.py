@@ -1,0 +1,73 @@
+"""Demo data for ``make run``: an admin, a support agent, a customer and workers of a demo city.
+
+Idempotent: an account that already exists is left as it is, so a restart keeps the data and
+prints the same accounts. The admin's e-mail and password come from ``ADMIN_EMAIL`` and
+``ADMIN_PASSWORD`` when set.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from chalicelib.accounts.targets import target_from
+from chalicelib.accounts.users import Role, create_user
+from chalicelib.errors import Conflict
+
+__all__ = ["DemoAccount", "demo_accounts", "main", "seed"]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    role: Role
+    name: str
+    password: str
+    email: str | None = None
+    phone: str | None = None
+
+    @property
+    def login(self) -> str:
+        return self.email or self.phone or ""
+
+
+def demo_accounts() -> list[DemoAccount]:
+    """The accounts of the demo city (Shanghai)."""
+    return [
+        DemoAccount(
+            "admin",
+            "平台管理员",
+            os.environ.get("ADMIN_PASSWORD", "Admin-pass-2026"),
+            email=os.environ.get("ADMIN_EMAIL", "admin@jiazheng.local"),
+        ),
+        DemoAccount("support", "客服小李", "Support-pass-2026", email="support@jiazheng.local"),
+        DemoAccount("customer", "王女士", "Customer-pass-2026", phone="13800000001"),
+        DemoAccount("worker", "李阿姨", "Worker-pass-2026", phone="13900000001"),
+        DemoAccount("worker", "张师傅", "Worker-pass-2026", phone="13900000002"),
+        DemoAccount("worker", "陈月嫂", "Worker-pass-2026", phone="13900000003"),
+    ]
+
+
+def seed() -> list[str]:
+    """Create what is missing; returns one line per demo account to print."""
+    lines = []
+    for account in demo_accounts():
+        target = target_from(phone=account.phone, email=account.email)
+        try:
+            create_user(target, account.password, account.name, account.role)
+            state = "created"
+        except Conflict:
+            state = "exists"
+        lines.append(
+            f"  {account.role:<9} {account.login:<24} {account.password:<20} {account.name} ({state})"
+        )
+    return lines
+
+
+def main() -> None:
+    print("Demo accounts (role, login, password):")
+    for line in seed():
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
