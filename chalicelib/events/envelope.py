@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, Field
 
 from chalicelib import clock
+from chalicelib.basemodel import Model
 from chalicelib.ids import new_id
 
 __all__ = ["Envelope", "Metadata", "wrap"]
@@ -20,7 +21,7 @@ __all__ = ["Envelope", "Metadata", "wrap"]
 D = TypeVar("D", bound=BaseModel)
 
 
-class Metadata(BaseModel):
+class Metadata(Model):
     event_id: str
     event_name: str
     event_version: str = "1"
@@ -29,7 +30,7 @@ class Metadata(BaseModel):
     created_at: datetime
 
 
-class Envelope(BaseModel, Generic[D]):
+class Envelope(Model, Generic[D]):
     data: D
     metadata: Metadata = Field(...)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib import clock
+from chalicelib.basemodel import Model
 from chalicelib.models.accounts import OutboxItem
 from chalicelib.web import Api, Request
 from chalicelib.web.schemas import StrictModel
@@ -19,14 +20,14 @@ from chalicelib.web.schemas import StrictModel
 api = Api("dev", local_only=True)
 
 
-class OutboxQuery(BaseModel):
+class OutboxQuery(Model):
     target: str | None = Field(
         None, max_length=254, description="Only messages to this phone (E.164) or e-mail."
     )
     limit: int = Field(20, ge=1, le=100)
 
 
-class OutboxEntry(BaseModel):
+class OutboxEntry(Model):
     channel: Literal["sms", "email"]
     target: str
     subject: str | None = None
@@ -34,11 +35,11 @@ class OutboxEntry(BaseModel):
     sent_at: datetime
 
 
-class Outbox(BaseModel):
+class Outbox(Model):
     items: list[OutboxEntry]
 
 
-class ClockNow(BaseModel):
+class ClockNow(Model):
     now: datetime
 
 

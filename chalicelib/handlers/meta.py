@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
+from chalicelib.basemodel import Model
 from chalicelib.web import Api, Reply, Request
 
 api = Api("meta")
 
 
-class Health(BaseModel):
+class Health(Model):
     status: Literal["ok"] = "ok"
 
 
-class OpenApiDocument(BaseModel):
+class OpenApiDocument(Model):
     """The OpenAPI 3.1 document of this API."""
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from chalicelib.aws import client
+from chalicelib.basemodel import Model
 from chalicelib.config import settings
 from chalicelib.events.envelope import wrap
 from chalicelib.ids import new_id
@@ -17,7 +16,7 @@ __all__ = ["OutgoingMessage", "queue_message"]
 COMMAND = "notification.send"
 
 
-class OutgoingMessage(BaseModel):
+class OutgoingMessage(Model):
     """One SMS or e-mail to deliver; ``message_id`` makes delivery idempotent."""
 
     message_id: str

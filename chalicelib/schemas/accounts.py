@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, HttpUrl, field_validator, model_validator
+from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from chalicelib.accounts.policy import POLICY
+from chalicelib.basemodel import Model
 from chalicelib.schemas.common import ListQuery
 from chalicelib.web.schemas import StrictModel
 
@@ -53,7 +54,7 @@ class CodeRequest(StrictModel):
     purpose: Literal["register", "login", "reset_password"]
 
 
-class CodeSent(BaseModel):
+class CodeSent(Model):
     expires_in: int = Field(description="Seconds the code stays valid.")
 
 
@@ -113,7 +114,7 @@ class EmergencyContact(StrictModel):
     relation: str = Field(min_length=1, max_length=20, description="e.g. 配偶, 子女, 父母, 朋友")
 
 
-class UserOut(BaseModel):
+class UserOut(Model):
     user_id: str
     role: Literal["customer", "worker", "admin", "support"]
     status: str
@@ -125,7 +126,7 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
-class Tokens(BaseModel):
+class Tokens(Model):
     access_token: str
     refresh_token: str
     token_type: Literal["Bearer"] = "Bearer"
@@ -166,7 +167,7 @@ class AddressPatch(StrictModel):
     is_default: bool | None = None
 
 
-class AddressOut(BaseModel):
+class AddressOut(Model):
     address_id: str
     label: str | None
     contact_name: str
@@ -180,7 +181,7 @@ class AddressOut(BaseModel):
     created_at: datetime
 
 
-class NotificationOut(BaseModel):
+class NotificationOut(Model):
     notification_id: str
     kind: str = Field(description="e.g. order.paid, order.assigned, order.reminder, worker.approved")
     title: str

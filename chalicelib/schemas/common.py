@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from chalicelib.basemodel import Model
 
 __all__ = ["ListQuery"]
 
 
-class ListQuery(BaseModel):
+class ListQuery(Model):
     """``?limit=`` (1-100, default 20) and ``?cursor=`` from the previous page."""
 
     limit: int = Field(20, ge=1, le=100)
