@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,8 +32,10 @@ def test_api_answers_health(http: httpx.Client) -> None:
 
 def test_env_names_every_resource_and_endpoint(stack: LocalStack) -> None:
     env = stack.env
-    for spec in (*resources.TABLES, *resources.BUCKETS):
-        assert env[spec.env_var] == physical_name("local", spec.name)
+    named = [(spec.env_var, spec.name) for spec in resources.TABLES]
+    named += [(spec.env_var, spec.name) for spec in resources.BUCKETS]
+    for env_var, name in named:
+        assert env[env_var] == physical_name("local", name)
     assert env[resources.EVENT_BUS_ENV_VAR] == physical_name("local", resources.EVENT_BUS)
     assert all(env[spec.env_var].startswith(stack.moto_url) for spec in resources.QUEUES)
     assert env["AWS_ENDPOINT_URL_DYNAMODB"] == stack.dynamodb_url
@@ -41,6 +45,32 @@ def test_env_names_every_resource_and_endpoint(stack: LocalStack) -> None:
     secrets = json.loads(env["APP_SECRETS_JSON"])
     assert len(base64.urlsafe_b64decode(secrets["pii_key"])) == 32
     assert secrets == app_secrets.load_or_create(stack.data_dir / "secrets.json")  # kept, not regenerated
+
+
+_PYNAMODB_PROBE = """
+import os
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.models import Model
+
+class Probe(Model):
+    class Meta:
+        table_name = os.environ["TABLE_NAME"]
+        region = os.environ["AWS_REGION"]
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+Probe(pk="probe", sk="pynamodb").save()
+"""
+
+
+def test_pynamodb_and_boto3_follow_the_endpoint_variables(stack: LocalStack) -> None:
+    """pynamodb has no endpoint setting of its own here: botocore reads AWS_ENDPOINT_URL_DYNAMODB."""
+    subprocess.run([sys.executable, "-c", _PYNAMODB_PROBE], env=stack.env, check=True, timeout=30)
+    item = client("dynamodb", stack.env).get_item(
+        TableName=stack.env["TABLE_NAME"], Key={"pk": {"S": "probe"}, "sk": {"S": "pynamodb"}}
+    )
+    assert "Item" in item
 
 
 def test_tables_have_their_indexes_and_ttl(stack: LocalStack) -> None:
