@@ -48,4 +48,4 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bench.import_time
 
 clean:
-	rm -rf $(VENV) .local infra/cdk/cdk.out
+	rm -rf $(VENV) .local infra/cdk/cdk.out .chalice/deployments

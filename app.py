@@ -8,9 +8,10 @@ from chalice import Chalice
 
 from chalicelib.config import settings
 from chalicelib.handlers import auth, me, meta
+from chalicelib.observability import powertools_middleware
 
 app = Chalice(app_name="jiazheng")
-app.experimental_feature_flags.update(["BLUEPRINTS"])
+app.register_middleware(powertools_middleware, "all")
 
 for area in (meta, auth, me):
     app.register_blueprint(area.api.blueprint)

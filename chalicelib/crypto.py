@@ -45,10 +45,8 @@ def random_token(nbytes: int = 32) -> str:
 
 
 def _key() -> bytes:
-    key = base64.urlsafe_b64decode(app_secrets().pii_key.encode() + b"==")
-    if len(key) != 32:
-        raise RuntimeError("pii_key must be 32 bytes, urlsafe base64")
-    return key
+    """The AES-256 key: SHA-256 of the configured PII secret (any high-entropy text)."""
+    return hashlib.sha256(app_secrets().pii_key.encode()).digest()
 
 
 def encrypt(plaintext: str, *, context: str) -> str:

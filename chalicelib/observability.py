@@ -8,6 +8,7 @@ with tracing switched on (see :func:`tracer`), never on the import path of ``app
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from functools import lru_cache
@@ -17,7 +18,16 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import LogRecord
 
-__all__ = ["logger", "mask_email", "mask_phone", "mask_text", "metrics", "tracer"]
+__all__ = [
+    "flush_metrics",
+    "logger",
+    "mask_email",
+    "mask_phone",
+    "mask_text",
+    "metrics",
+    "powertools_middleware",
+    "tracer",
+]
 
 _PHONE = re.compile(r"(?<![\w])(\+?86)?(1[3-9]\d)(\d{4})(\d{4})(?!\w)")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
@@ -57,6 +67,9 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 logger = Logger(
     service=os.environ.get("POWERTOOLS_SERVICE_NAME", "jiazheng"), logger_formatter=MaskingFormatter()
 )
+# botocore reports every endpoint and credential look-up at INFO: noise, not events.
+logging.getLogger("botocore").setLevel(logging.WARNING)
+
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Jiazheng"))
 
 
@@ -66,3 +79,45 @@ def tracer() -> Any:
     from aws_lambda_powertools import Tracer
 
     return Tracer()
+
+
+def _on_lambda_with_tracing() -> bool:
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and os.environ.get(
+        "POWERTOOLS_TRACE_DISABLED", "false"
+    ).lower() not in ("1", "true")
+
+
+def flush_metrics() -> None:
+    """Publish this invocation's metrics as EMF (or drop them where metrics are switched off)."""
+    from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+    if not metrics.metric_set:
+        return
+    if is_metrics_disabled():
+        metrics.clear_metrics()
+    else:
+        metrics.flush_metrics()
+
+
+def powertools_middleware(event: Any, get_response: Any) -> Any:
+    """Chalice middleware for every function: Lambda context in the logs, a trace, metrics out."""
+    context = getattr(event, "lambda_context", None) or getattr(event, "context", None)
+    request_id = getattr(context, "aws_request_id", None)
+    if request_id:
+        logger.append_keys(function_request_id=request_id, cold_start=_cold_start())
+    try:
+        if _on_lambda_with_tracing():
+            with tracer().provider.in_subsegment(f"## {type(event).__name__}"):
+                return get_response(event)
+        return get_response(event)
+    finally:
+        flush_metrics()
+
+
+_warm = False
+
+
+def _cold_start() -> bool:
+    global _warm
+    cold, _warm = not _warm, True
+    return cold

@@ -1,0 +1,1 @@
+"""Infrastructure as code for Jiazheng (never deployed with the app)."""

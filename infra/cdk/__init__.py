@@ -1,0 +1,1 @@
+"""The AWS CDK app that deploys Jiazheng: one stack per stage, built from ``chalicelib.resources``."""

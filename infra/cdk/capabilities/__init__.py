@@ -1,0 +1,21 @@
+"""One construct per capability of the app; the stack only composes them."""
+
+from infra.cdk.capabilities.api import ChaliceApi
+from infra.cdk.capabilities.base import AppCapability
+from infra.cdk.capabilities.consumers import QueueConsumers
+from infra.cdk.capabilities.data import Data
+from infra.cdk.capabilities.messaging import Messaging
+from infra.cdk.capabilities.notifications import Notifications
+from infra.cdk.capabilities.secrets import AppSecrets
+from infra.cdk.capabilities.storage import Storage
+
+__all__ = [
+    "AppCapability",
+    "AppSecrets",
+    "ChaliceApi",
+    "Data",
+    "Messaging",
+    "Notifications",
+    "QueueConsumers",
+    "Storage",
+]
