@@ -77,20 +77,15 @@ def test_logout_ends_access_and_refresh(http: Http, api: Client, aws: dict[str, 
 def test_password_change_signs_out_other_sessions(http: Http, api: Client, aws: dict[str, str]) -> None:
     account = register(http, api, aws, phone=PHONE)
     other = http.call("POST", "/v1/auth/login", {"phone": PHONE, "password": "secret123"}).json
-    wrong = http.call(
-        "PUT",
-        "/v1/me/password",
-        {"old_password": "nope", "new_password": "better456"},
-        token=account["access_token"],
-    )
+
+    def change(old: str) -> object:
+        body = {"old_password": old, "new_password": "better456"}
+        return http.call("PUT", "/v1/me/password", body, token=account["access_token"])
+
+    wrong = change("nope")
     assert wrong.status_code == 422
     assert wrong.json["error"]["details"][0]["field"] == "old_password"
-    changed = http.call(
-        "PUT",
-        "/v1/me/password",
-        {"old_password": "secret123", "new_password": "better456"},
-        token=account["access_token"],
-    )
+    changed = change("secret123")
     assert changed.status_code == 204
     assert http.call("GET", "/v1/me", token=account["access_token"]).status_code == 200
     assert http.call("GET", "/v1/me", token=other["access_token"]).status_code == 401
