@@ -7,13 +7,13 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib.config import settings
-from chalicelib.handlers import auth, me, meta
+from chalicelib.handlers import admin_workers, auth, availability, catalog, me, meta, worker_search, workers
 from chalicelib.observability import powertools_middleware
 
 app = Chalice(app_name="jiazheng")
 app.register_middleware(powertools_middleware, "all")
 
-for area in (meta, auth, me):
+for area in (meta, auth, me, catalog, workers, availability, worker_search, admin_workers):
     app.register_blueprint(area.api.blueprint)
 
 if settings().is_local:

@@ -14,7 +14,16 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from chalicelib.resources import BUCKETS, EVENT_BUS, EVENT_BUS_ENV_VAR, QUEUES, TABLES, physical_name
+from chalicelib.resources import (
+    BUCKETS,
+    EVENT_BUS,
+    EVENT_BUS_ENV_VAR,
+    KEYS,
+    QUEUES,
+    TABLES,
+    key_alias,
+    physical_name,
+)
 
 __all__ = ["Settings", "settings"]
 
@@ -34,6 +43,7 @@ class Settings:
     event_bus_name: str
     queue_urls: dict[str, str]
     buckets: dict[str, str]
+    kms_keys: dict[str, str]
     app_secret_id: str
     local_secrets: dict[str, str] = field(repr=False)
     ses_sender: str
@@ -58,6 +68,7 @@ def _load() -> Settings:
         event_bus_name=_env(EVENT_BUS_ENV_VAR, physical_name(stage, EVENT_BUS)),
         queue_urls={spec.name: _env(spec.env_var) for spec in QUEUES},
         buckets={spec.name: _env(spec.env_var, physical_name(stage, spec.name)) for spec in BUCKETS},
+        kms_keys={spec.name: _env(spec.env_var, key_alias(stage, spec.name)) for spec in KEYS},
         app_secret_id=_env("APP_SECRET_ID"),
         local_secrets=json.loads(_env("APP_SECRETS_JSON", "{}")),
         ses_sender=_env("SES_SENDER", "no-reply@jiazheng.example"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DEFAULT_LOCALE", "LOCALES", "message", "negotiate"]
+__all__ = ["DEFAULT_LOCALE", "LOCALES", "message", "negotiate", "register"]
 
 DEFAULT_LOCALE = "zh-CN"
 LOCALES = ("zh-CN", "en")
@@ -56,6 +56,14 @@ _MESSAGES: dict[str, dict[str, str]] = {
     },
     "internal_error": {"zh-CN": "服务器内部错误", "en": "Something went wrong on our side."},
 }
+
+
+def register(messages: dict[str, dict[str, str]]) -> None:
+    """Add the error messages of one area (each area keeps its texts beside its code)."""
+    clashes = set(messages) & set(_MESSAGES)
+    if clashes:
+        raise ValueError(f"message codes defined twice: {sorted(clashes)}")
+    _MESSAGES.update(messages)
 
 
 def negotiate(accept_language: str | None) -> str:

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 __all__ = [
     "BUCKETS",
     "EVENT_BUS",
+    "KEYS",
     "QUEUES",
     "TABLES",
     "BucketSpec",
     "IndexSpec",
+    "KeySpec",
     "QueueSpec",
     "TableSpec",
+    "key_alias",
     "physical_name",
 ]
 
@@ -111,6 +114,25 @@ BUCKETS: tuple[BucketSpec, ...] = (
     BucketSpec(name="uploads", env_var="UPLOADS_BUCKET"),
     BucketSpec(name="exports", env_var="EXPORTS_BUCKET", expire_days=30),
 )
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """A symmetric KMS key for field-level encryption, named by the alias ``alias/<physical>``."""
+
+    name: str
+    env_var: str
+
+
+KEYS: tuple[KeySpec, ...] = (
+    # ID numbers of workers (GB 11643) are encrypted under this key, bound to the worker.
+    KeySpec(name="pii", env_var="PII_KMS_KEY_ID"),
+)
+
+
+def key_alias(stage: str, name: str) -> str:
+    """The alias of a KMS key: ``alias/jiazheng-<stage>-<name>``."""
+    return f"alias/{physical_name(stage, name)}"
 
 
 def physical_name(stage: str, name: str) -> str:

@@ -13,10 +13,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib import resources
-from chalicelib.resources import BucketSpec, QueueSpec, TableSpec, physical_name
+from chalicelib.resources import BucketSpec, KeySpec, QueueSpec, TableSpec, key_alias, physical_name
 from local.aws import client
 
-__all__ = ["STAGE", "create_all", "create_bucket", "create_queue", "create_table", "resource_env"]
+__all__ = [
+    "STAGE",
+    "create_all",
+    "create_bucket",
+    "create_key",
+    "create_queue",
+    "create_table",
+    "resource_env",
+]
 
 STAGE = "local"
 
@@ -25,6 +33,7 @@ def resource_env(stage: str = STAGE) -> dict[str, str]:
     """The environment variables named by the specs, except queue URLs (known once created)."""
     env = {spec.env_var: physical_name(stage, spec.name) for spec in resources.TABLES}
     env.update({spec.env_var: physical_name(stage, spec.name) for spec in resources.BUCKETS})
+    env.update({spec.env_var: key_alias(stage, spec.name) for spec in resources.KEYS})
     env[resources.EVENT_BUS_ENV_VAR] = physical_name(stage, resources.EVENT_BUS)
     return env
 
@@ -152,6 +161,22 @@ def create_bucket(s3: Any, spec: BucketSpec, region: str, stage: str = STAGE) ->
     return name
 
 
+def create_key(kms: Any, spec: KeySpec, stage: str = STAGE) -> str:
+    """Create a symmetric key with its alias (if the alias is absent); returns the alias."""
+    alias = key_alias(stage, spec.name)
+    aliases = {
+        entry["AliasName"]
+        for page in kms.get_paginator("list_aliases").paginate()
+        for entry in page["Aliases"]
+    }
+    if alias not in aliases:
+        key_id = kms.create_key(Description=f"{physical_name(stage, spec.name)} field encryption")[
+            "KeyMetadata"
+        ]["KeyId"]
+        kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return alias
+
+
 def create_all(env: Mapping[str, str], ses_sender: str, stage: str = STAGE) -> dict[str, str]:
     """Create everything; return the queue URL variables (``spec.env_var`` -> URL) for the app."""
     ddb = client("dynamodb", env)
@@ -164,4 +189,7 @@ def create_all(env: Mapping[str, str], ses_sender: str, stage: str = STAGE) -> d
     for bucket in resources.BUCKETS:
         create_bucket(s3, bucket, env["AWS_REGION"], stage)
     client("ses", env).verify_email_identity(EmailAddress=ses_sender)
+    kms = client("kms", env)
+    for key in resources.KEYS:
+        create_key(kms, key, stage)
     return {spec.env_var: queue_urls[spec.name] for spec in resources.QUEUES}

@@ -13,6 +13,7 @@ from infra.cdk.capabilities import (
     AppSecrets,
     ChaliceApi,
     Data,
+    Keys,
     Messaging,
     Notifications,
     QueueConsumers,
@@ -42,12 +43,20 @@ class JiazhengStack(Stack):
         self.storage = Storage(self, "Storage", settings=settings)
         self.secrets = AppSecrets(self, "Secrets", settings=settings)
         self.notifications = Notifications(self, "Notifications", settings=settings)
+        self.keys = Keys(self, "Keys", settings=settings)
         self.api = ChaliceApi(
             self,
             "Api",
             settings=settings,
             source_dir=source_dir,
-            capabilities=[self.data, self.messaging, self.storage, self.secrets, self.notifications],
+            capabilities=[
+                self.data,
+                self.messaging,
+                self.storage,
+                self.secrets,
+                self.notifications,
+                self.keys,
+            ],
         )
         self.consumers = QueueConsumers(self, "Consumers", messaging=self.messaging, api=self.api)
         Tags.of(self).add("app", APP_NAME)

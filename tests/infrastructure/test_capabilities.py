@@ -114,3 +114,15 @@ def test_stage_settings_from_context() -> None:
     assert settings.removal_policy == cdk.RemovalPolicy.RETAIN
     assert settings.ses_sender == "hi@jiazheng.hk"
     assert settings.cors_origins == ("https://a", "https://b")
+
+
+def test_every_kms_key_rotates_and_is_named_by_its_alias(template: Template) -> None:
+    from chalicelib.resources import KEYS, key_alias
+
+    keys = template.find_resources("AWS::KMS::Key")
+    assert len(keys) == len(KEYS)
+    assert all(key["Properties"]["EnableKeyRotation"] is True for key in keys.values())
+    aliases = {
+        alias["Properties"]["AliasName"] for alias in template.find_resources("AWS::KMS::Alias").values()
+    }
+    assert aliases == {key_alias("dev", spec.name) for spec in KEYS}

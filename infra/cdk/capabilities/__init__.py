@@ -4,6 +4,7 @@ from infra.cdk.capabilities.api import ChaliceApi
 from infra.cdk.capabilities.base import AppCapability
 from infra.cdk.capabilities.consumers import QueueConsumers
 from infra.cdk.capabilities.data import Data
+from infra.cdk.capabilities.keys import Keys
 from infra.cdk.capabilities.messaging import Messaging
 from infra.cdk.capabilities.notifications import Notifications
 from infra.cdk.capabilities.secrets import AppSecrets
@@ -14,6 +15,7 @@ __all__ = [
     "AppSecrets",
     "ChaliceApi",
     "Data",
+    "Keys",
     "Messaging",
     "Notifications",
     "QueueConsumers",

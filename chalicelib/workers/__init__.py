@@ -1,0 +1,1 @@
+"""Workers: onboarding and certification review, levels, availability and search."""
