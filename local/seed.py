@@ -64,9 +64,12 @@ def seed() -> list[str]:
 
 
 def main() -> None:
+    from local.seed_catalog import seed_catalog
+
     print("Demo accounts (role, login, password):")
     for line in seed():
         print(line)
+    print(f"Catalog: {len(seed_catalog())} services")
 
 
 if __name__ == "__main__":
