@@ -36,6 +36,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "not_found": {"zh-CN": "资源不存在", "en": "Not found."},
     "unknown_provider": {"zh-CN": "不支持的登录方式", "en": "This sign-in provider is not supported."},
     "conflict": {"zh-CN": "与当前状态冲突", "en": "This conflicts with the current state."},
+    "too_many_addresses": {
+        "zh-CN": "最多保存 {limit} 个地址",
+        "en": "At most {limit} addresses can be saved.",
+    },
     "already_registered": {"zh-CN": "该账号已注册", "en": "This account is already registered."},
     "rate_limited": {"zh-CN": "操作太频繁，请稍后再试", "en": "Too many requests; try again later."},
     "code_resend_too_soon": {

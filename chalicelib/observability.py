@@ -33,6 +33,7 @@ _PHONE = re.compile(r"(?<![\w])(\+?86)?(1[3-9]\d)(\d{4})(\d{4})(?!\w)")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _REFRESH = re.compile(r"\brt_[A-Za-z0-9_.-]{8,}")
+_ID_NUMBER = re.compile(r"(?<!\w)(\d{4})\d{10}(\d{3}[\dXx])(?!\w)")
 _CODE = re.compile(r"(?<![\w.:-])\d{6}(?![\w.:-])")
 
 
@@ -53,6 +54,7 @@ def mask_text(text: str) -> str:
     text = _JWT.sub("eyJ***", text)
     text = _REFRESH.sub("rt_***", text)
     text = _EMAIL.sub(r"\1***@\2", text)
+    text = _ID_NUMBER.sub(r"\1**********\2", text)
     text = _PHONE.sub(lambda m: f"{m.group(2)}****{m.group(4)}", text)
     return _CODE.sub("******", text)
 

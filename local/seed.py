@@ -65,11 +65,15 @@ def seed() -> list[str]:
 
 def main() -> None:
     from local.seed_catalog import seed_catalog
+    from local.seed_workers import seed_workers
 
     print("Demo accounts (role, login, password):")
     for line in seed():
         print(line)
     print(f"Catalog: {len(seed_catalog())} services")
+    print("Demo workers:")
+    for line in seed_workers():
+        print(line)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 MAX_ADDRESSES = 20
+_CLEARABLE = frozenset({"label", "lat", "lng"})
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,10 @@ def create_address(user_id: str, fields: dict[str, Any]) -> AddressView:
                 & (UserItem.address_count.does_not_exist() | (UserItem.address_count < MAX_ADDRESSES)),
             )
     except TransactWriteError as error:
-        raise Conflict("too_many_addresses", limit=MAX_ADDRESSES) from error
+        reasons = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
+        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            raise Conflict("too_many_addresses", limit=MAX_ADDRESSES) from error
+        raise
     return _view(item, address_id if make_default else user.default_address_id)
 
 
@@ -141,7 +145,10 @@ def update_address(user_id: str, address_id: str, changes: dict[str, Any]) -> Ad
         if name in changes:
             value = changes[name]
             attribute = getattr(AddressItem, name)
-            actions.append(attribute.set(value) if value is not None else attribute.remove())
+            if value is not None:
+                actions.append(attribute.set(value))
+            elif name in _CLEARABLE:
+                actions.append(attribute.remove())
     if changes.get("contact_phone"):
         phone = _phone(changes["contact_phone"])
         actions.append(AddressItem.contact_phone_enc.set(encrypt(phone, context=f"address:{address_id}")))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Literal
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
@@ -19,8 +19,9 @@ from chalicelib.accounts.targets import Target
 from chalicelib.crypto import digest, same
 from chalicelib.errors import AppError, RateLimited
 from chalicelib.models.accounts import CodeItem, IdentityItem
+from chalicelib.models.base import transact_write
 from chalicelib.notifications.outgoing import queue_message
-from chalicelib.ratelimit import hit_daily, hit_window
+from chalicelib.ratelimit import daily_hit_in, daily_window, hit_window
 
 __all__ = ["Purpose", "check_code", "consume_code", "consume_in", "issue_code"]
 
@@ -52,25 +53,35 @@ def issue_code(target: Target, purpose: Purpose, *, client_ip: str, locale: str,
             raise RateLimited("code_resend_too_soon", retry_after=wait)
     except CodeItem.DoesNotExist:
         pass
-    hit_daily("code-target", target.blind, limit=POLICY.codes_per_target_per_day, code="code_daily_limit")
-
     exists = _identity_exists(target)
     code = _new_code()
+    daily = daily_window("code-target", target.blind)
+    item = CodeItem(
+        pk,
+        sk,
+        code_hash=digest(code),
+        expires_at=now + POLICY.code_ttl_seconds,
+        sent_at=now,
+        tries=0,
+        ttl=now + POLICY.code_ttl_seconds + 3600,
+    )
+    # The day's count and the new code are one transaction: a request refused for coming too
+    # soon uses up none of the target's daily budget.
     try:
-        CodeItem(
-            pk,
-            sk,
-            code_hash=digest(code),
-            expires_at=now + POLICY.code_ttl_seconds,
-            sent_at=now,
-            tries=0,
-            ttl=now + POLICY.code_ttl_seconds + 3600,
-        ).save(
-            condition=CodeItem.pk.does_not_exist() | (CodeItem.sent_at <= now - POLICY.code_resend_seconds)
-        )
-    except PutError as error:
-        if _conditional_failure(error):
+        with transact_write() as transaction:
+            daily_hit_in(transaction, daily, limit=POLICY.codes_per_target_per_day)
+            transaction.save(
+                item,
+                condition=CodeItem.pk.does_not_exist()
+                | (CodeItem.sent_at <= now - POLICY.code_resend_seconds),
+            )
+    except TransactWriteError as error:
+        # Reasons come in pynamodb's order: the code put first, then the counter update.
+        reasons = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
+        if reasons and reasons[0] in ("ConditionalCheckFailed", "TransactionConflict"):
             raise RateLimited("code_resend_too_soon", retry_after=POLICY.code_resend_seconds) from error
+        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            raise RateLimited("code_daily_limit", retry_after=daily.retry_after) from error
         raise
 
     if purpose == "register" and exists:

@@ -71,5 +71,9 @@ def connection() -> Connection:
 
 
 def transact_write() -> TransactWrite:
-    """A write transaction: all of its puts, updates, deletes and checks happen, or none."""
+    """A write transaction: all of its puts, updates, deletes and checks happen, or none.
+
+    pynamodb sends condition checks first, then deletes, puts and updates, whatever the order of
+    the calls: the cancellation reasons of a failed transaction follow that order.
+    """
     return TransactWrite(connection=connection())

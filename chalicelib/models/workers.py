@@ -41,8 +41,9 @@ class WorkerProfileItem(MainItem):
     name = UnicodeAttribute()
     status = UnicodeAttribute(default="draft")
     real_name = UnicodeAttribute(null=True)
-    id_number_enc = UnicodeAttribute(null=True)
+    id_number_enc = UnicodeAttribute(null=True)  # KMS ciphertext (base64), context {"worker_id": id}
     id_number_masked = UnicodeAttribute(null=True)
+    id_number_hash = UnicodeAttribute(null=True)  # blind index: change detection and one account per ID
     skills = ListAttribute(of=UnicodeAttribute, null=True)
     experience_years = NumberAttribute(null=True)
     bio = UnicodeAttribute(null=True)
@@ -51,6 +52,7 @@ class WorkerProfileItem(MainItem):
     home_lng = NumberAttribute(null=True)
     home_geohash = UnicodeAttribute(null=True)
     level = UnicodeAttribute(null=True)
+    level_override = UnicodeAttribute(null=True)  # pinned by an admin; wins over the derived level
     groups = ListAttribute(of=UnicodeAttribute, null=True)
     submitted_at = UnicodeAttribute(null=True)
     reviewed_at = UnicodeAttribute(null=True)
@@ -79,8 +81,12 @@ class CertificateItem(MainItem):
     content_type = UnicodeAttribute()
     size_bytes = NumberAttribute()
     s3_key = UnicodeAttribute()
-    status = UnicodeAttribute(default="awaiting_upload")  # awaiting_upload | uploaded
+    status = UnicodeAttribute(default="awaiting_upload")  # awaiting_upload | uploaded | verified | rejected
     created_at = UnicodeAttribute()
+    uploaded_at = UnicodeAttribute(null=True)
+    reviewed_at = UnicodeAttribute(null=True)
+    reviewed_by = UnicodeAttribute(null=True)
+    reject_reason = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(worker_id: str, certificate_id: str) -> tuple[str, str]:

@@ -39,6 +39,46 @@ _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "If this was not you, contact support.",
         ),
     },
+    "worker_approved": {
+        "zh-CN": (
+            "家政服务人员认证已通过",
+            "【家政】{name}，您的服务人员认证已通过，现在可以在平台接单了。",
+        ),
+        "en": (
+            "Your Jiazheng worker profile is approved",
+            "[Jiazheng] {name}, your worker profile is approved: you can now take orders.",
+        ),
+    },
+    "worker_rejected": {
+        "zh-CN": (
+            "家政服务人员认证未通过",
+            "【家政】{name}，您的服务人员认证未通过，原因：{reason}。请修改资料后重新提交。",
+        ),
+        "en": (
+            "Your Jiazheng worker profile needs changes",
+            "[Jiazheng] {name}, your worker profile was not approved: {reason}. Update it and submit again.",
+        ),
+    },
+    "worker_suspended": {
+        "zh-CN": (
+            "家政服务人员资格已暂停",
+            "【家政】{name}，您的接单资格已暂停，原因：{reason}。如有疑问请联系客服。",
+        ),
+        "en": (
+            "Your Jiazheng worker profile is suspended",
+            "[Jiazheng] {name}, you can no longer take orders: {reason}. Contact support with questions.",
+        ),
+    },
+    "worker_reinstated": {
+        "zh-CN": (
+            "家政服务人员资格已恢复",
+            "【家政】{name}，您的接单资格已恢复，可以继续在平台接单。",
+        ),
+        "en": (
+            "Your Jiazheng worker profile is reinstated",
+            "[Jiazheng] {name}, you can take orders again.",
+        ),
+    },
 }
 
 

@@ -45,6 +45,11 @@ def _strong(password: str) -> str:
     return password
 
 
+def _coordinate(value: float | None) -> float | None:
+    """Seven decimals (about 1 cm): DynamoDB cannot store numbers below 1e-130."""
+    return None if value is None else round(value, 7)
+
+
 Password = Field(min_length=POLICY.password_min_length, max_length=128)
 
 
@@ -154,17 +159,23 @@ class AddressIn(StrictModel):
     lng: float | None = Field(None, ge=-180, le=180)
     is_default: bool = False
 
+    _coordinates = field_validator("lat", "lng")(lambda value: _coordinate(value))
+
 
 class AddressPatch(StrictModel):
+    """Fields to change; ``label``, ``lat`` and ``lng`` may be cleared with ``null``, the rest not."""
+
     label: str | None = Field(None, max_length=20)
-    contact_name: str | None = Field(None, min_length=1, max_length=50)
-    contact_phone: str | None = Field(None, min_length=5, max_length=32)
-    city: str | None = Field(None, min_length=1, max_length=30)
-    district: str | None = Field(None, min_length=1, max_length=30)
-    detail: str | None = Field(None, min_length=1, max_length=200)
+    contact_name: str = Field(None, min_length=1, max_length=50)  # type: ignore[assignment]
+    contact_phone: str = Field(None, min_length=5, max_length=32)  # type: ignore[assignment]
+    city: str = Field(None, min_length=1, max_length=30)  # type: ignore[assignment]
+    district: str = Field(None, min_length=1, max_length=30)  # type: ignore[assignment]
+    detail: str = Field(None, min_length=1, max_length=200)  # type: ignore[assignment]
     lat: float | None = Field(None, ge=-90, le=90)
     lng: float | None = Field(None, ge=-180, le=180)
-    is_default: bool | None = None
+    is_default: bool = Field(None)  # type: ignore[assignment]
+
+    _coordinates = field_validator("lat", "lng")(lambda value: _coordinate(value))
 
 
 class AddressOut(Model):

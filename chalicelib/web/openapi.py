@@ -62,7 +62,7 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
         }
         for name in _PATH_PARAM.findall(op.path)
     ]

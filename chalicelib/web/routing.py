@@ -18,6 +18,7 @@ builds the OpenAPI document, so the document cannot disagree with the routes.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import i18n
-from chalicelib.errors import AppError, Unauthorized, ValidationFailed
+from chalicelib.errors import AppError, NotFound, Unauthorized, ValidationFailed
 from chalicelib.observability import logger, metrics
 
 __all__ = ["ANY_ROLE", "Api", "Operation", "Principal", "Reply", "Request", "all_operations"]
@@ -203,6 +204,7 @@ def _dispatch(
     logger.remove_keys(["user_id", "role", "correlation_id"])
     logger.append_keys(request_id=request_id, route=f"{current.method} {context.get('resourcePath', '')}")
     try:
+        _check_path(path_params)
         principal = _authorize(headers, roles)
         request = Request(
             body=_parse_body(current.raw_body, body_model),
@@ -241,6 +243,15 @@ def _dispatch(
     return response
 
 
+_PATH_VALUE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _check_path(path_params: dict[str, str]) -> None:
+    """Ids are short ASCII tokens: anything else cannot name a resource, so it is not found."""
+    if not all(_PATH_VALUE.fullmatch(value) for value in path_params.values()):
+        raise NotFound()
+
+
 def _new_request_id() -> str:
     from chalicelib.ids import new_id
 
@@ -271,7 +282,7 @@ def _parse_body(raw: str | bytes | None, model: type[BaseModel] | None) -> BaseM
     else:
         try:
             payload = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
             raise AppError("malformed_json") from error
     return cast(BaseModel, _validate(model, payload, "body"))
 

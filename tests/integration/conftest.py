@@ -14,13 +14,24 @@ from moto import mock_aws
 from chalicelib import clock, config, resources
 from chalicelib.aws import client as aws_client
 from chalicelib.models.base import MainItem, connection
-from local.provision import create_queue, create_table
+from local.provision import create_bucket, create_key, create_queue, create_table
 
 
 def _reset_connections(model: type[MainItem]) -> None:
     model._connection = None
     for sub in model.__subclasses__():
         _reset_connections(sub)
+
+
+def _clear_clients() -> None:
+    """Forget settings and every cached client, so the next use binds to the current moto."""
+    from chalicelib import uploads
+
+    config.settings.cache_clear()
+    aws_client.cache_clear()
+    uploads.s3_client.cache_clear()
+    connection.cache_clear()
+    _reset_connections(MainItem)
 
 
 @pytest.fixture
@@ -34,19 +45,19 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         for spec in resources.QUEUES:
             monkeypatch.setenv(spec.env_var, urls[spec.name])
         boto3.client("ses").verify_email_identity(EmailAddress="no-reply@jiazheng.example")
-        config.settings.cache_clear()
-        aws_client.cache_clear()
-        _reset_connections(MainItem)
-        connection.cache_clear()
+        kms = boto3.client("kms")
+        for key in resources.KEYS:
+            create_key(kms, key)
+        s3 = boto3.client("s3")
+        for bucket in resources.BUCKETS:
+            create_bucket(s3, bucket, "ap-southeast-1")
+        _clear_clients()
         from chalicelib.events import notifications
 
         notifications._persistence.cache_clear()
         yield urls
         clock.reset()
-        config.settings.cache_clear()
-        aws_client.cache_clear()
-        _reset_connections(MainItem)
-        connection.cache_clear()
+        _clear_clients()
 
 
 @pytest.fixture

@@ -120,3 +120,17 @@ def test_invalid_targets_are_422(http: Http) -> None:
     unknown_purpose = http.call("POST", "/v1/auth/codes", {"channel": "sms", "target": PHONE, "purpose": "x"})
     assert unknown_purpose.status_code == 422
     assert unknown_purpose.json["error"]["details"][0]["field"] == "purpose"
+
+
+def test_a_burst_of_too_soon_requests_spends_no_daily_budget(
+    http: Http, api: Client, aws: dict[str, str]
+) -> None:
+    clock.freeze(clock.now().replace(hour=9))
+    assert _ask(http).status_code == 202
+    for _ in range(15):
+        assert _ask(http).json["error"]["code"] == "code_resend_too_soon"
+    for _ in range(9):
+        clock.advance(timedelta(seconds=61))
+        assert _ask(http).status_code == 202
+    clock.advance(timedelta(seconds=61))
+    assert _ask(http).json["error"]["code"] == "code_daily_limit"

@@ -143,3 +143,17 @@ def test_openapi_documents_every_route_with_the_error_shape(http: Http) -> None:
     )
     assert doc["paths"]["/v1/me"]["get"]["security"] == [{"bearer": []}]
     assert "ErrorBody" in doc["components"]["schemas"]
+
+
+def test_deeply_nested_json_is_400_not_a_crash(http: Http) -> None:
+    answer = http.call("POST", "/v1/auth/login", "[" * 5000 + "]" * 5000)
+    assert answer.status_code == 400
+    assert answer.json["error"]["code"] == "malformed_json"
+
+
+def test_path_ids_that_cannot_be_ids_are_404(http: Http, api: Client, aws: dict[str, str]) -> None:
+    token = register(http, api, aws, phone="13855557777")["access_token"]
+    for bad in ("a" * 1100, "中" * 400, "x%20y", "a" * 65):
+        answer = http.call("POST", f"/v1/me/notifications/{bad}/read", token=token)
+        assert answer.status_code == 404, bad
+        assert answer.json["error"]["code"] == "not_found"

@@ -147,3 +147,28 @@ def test_inbox_newest_first_and_private(http: Http, api: Client, aws: dict[str, 
     )
     assert stolen.status_code == 422
     assert http.call("GET", "/v1/me/notifications?limit=0", token=owner["access_token"]).status_code == 422
+
+
+def test_required_address_fields_cannot_be_cleared(http: Http, api: Client, aws: dict[str, str]) -> None:
+    token = register(http, api, aws, phone="13844445555")["access_token"]
+    address = http.call("POST", "/v1/me/addresses", HOME, token=token).json
+    path = f"/v1/me/addresses/{address['address_id']}"
+    for name in ("contact_name", "contact_phone", "city", "district", "detail", "is_default"):
+        refused = http.call("PATCH", path, {name: None}, token=token)
+        assert refused.status_code == 422, name
+        assert refused.json["error"]["details"][0]["field"] == name
+    cleared = http.call("PATCH", path, {"label": None, "lat": None, "lng": None}, token=token)
+    assert cleared.status_code == 200
+    assert (cleared.json["label"], cleared.json["lat"], cleared.json["lng"]) == (None, None, None)
+    assert http.call("GET", "/v1/me/addresses", token=token).status_code == 200
+
+
+def test_coordinates_are_rounded_to_what_dynamodb_can_store(
+    http: Http, api: Client, aws: dict[str, str]
+) -> None:
+    token = register(http, api, aws, phone="13844445555")["access_token"]
+    created = http.call(
+        "POST", "/v1/me/addresses", {**HOME, "lat": 1e-200, "lng": 121.123456789}, token=token
+    )
+    assert created.status_code == 201
+    assert (created.json["lat"], created.json["lng"]) == (0.0, 121.1234568)

@@ -48,3 +48,7 @@ def test_mask_text_hides_every_kind_of_secret() -> None:
 def test_mask_text_leaves_times_and_ids_alone() -> None:
     text = "at 2026-11-25T10:00:00.123456+08:00 request req_01M89V3PZB123456"
     assert mask_text(text) == text
+
+
+def test_mask_text_hides_resident_id_numbers() -> None:
+    assert mask_text("id 11010519491231002X here") == "id 1101**********002X here"

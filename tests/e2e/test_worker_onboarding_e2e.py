@@ -1,0 +1,133 @@
+"""Worker onboarding over HTTP on the local stack, as the worker app and the admin console do it.
+
+A worker signs up by e-mail code, fills in the profile, uploads a certificate straight to the
+(moto) S3 bucket with the presigned URL, and submits; an operator creates an admin with the CLI;
+the admin finds the worker in the review queue, downloads the file and approves; the worker is
+verified, told so in the app's inbox and by e-mail.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from chalicelib.workers.id_number import check_digit
+from local.stack import REPO_ROOT, LocalStack
+from tests.e2e.accounts import bearer, error_code, login, register, unique_email
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _id_number() -> str:
+    """A valid, made-up Shanghai (Xuhui) ID number, different in every run."""
+    body = f"310104{random.randint(1960, 2000)}{random.randint(1, 12):02d}{random.randint(1, 28):02d}"
+    body += f"{random.randint(0, 999):03d}"
+    return body + check_digit(body)
+
+
+def _admin(stack: LocalStack, http: httpx.Client) -> dict[str, str]:
+    email, password = unique_email("reviewer"), "Review-pass-2026"
+    command = ["create-user", "--role", "admin", "--email", email, "--name", "审核员", "--password", password]
+    created = subprocess.run(
+        [sys.executable, "-m", "chalicelib.admin_cli", *command],
+        cwd=REPO_ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    return login(http, password, email=email).headers
+
+
+def _wait_for_mail(http: httpx.Client, target: str, text: str, timeout: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        items = http.get("/v1/dev/outbox", params={"target": target}).json()["items"]
+        found = [item for item in items if text in item["body"]]
+        if found:
+            return dict(found[0])
+        assert time.monotonic() < deadline, f"no message containing {text!r} reached {target}: {items}"
+        time.sleep(0.1)
+
+
+def test_worker_onboarding_and_approval(stack: LocalStack, http: httpx.Client) -> None:
+    email = unique_email("ayi")
+    worker = register(http, email=email, role="worker", name="李阿姨")
+    headers = worker.headers
+    id_number = _id_number()
+
+    saved = http.put(
+        "/v1/worker/profile",
+        headers=headers,
+        json={
+            "real_name": "李秀英",
+            "id_number": id_number,
+            "skills": ["cleaning", "elder_care"],
+            "experience_years": 5,
+            "bio": "五年保洁与老人陪护经验。",
+            "service_areas": [{"city": "上海市", "district": "徐汇区"}],
+            "home_location": {"lat": 31.1880, "lng": 121.4370},
+        },
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["id_number"] == f"{id_number[:4]}**********{id_number[-4:]}"
+    assert id_number not in saved.text
+
+    refused = http.post("/v1/worker/profile/submit", headers=headers)
+    assert refused.status_code == 409, refused.text
+    assert error_code(refused) == "certificate_required"
+
+    slot = http.post(
+        "/v1/worker/certificates",
+        headers=headers,
+        json={
+            "kind": "health_certificate",
+            "file_name": "健康证.pdf",
+            "content_type": "application/pdf",
+            "size_bytes": len(PDF),
+        },
+    )
+    assert slot.status_code == 201, slot.text
+    upload = slot.json()
+    assert upload["upload_url"].startswith(stack.moto_url)
+    put = httpx.put(upload["upload_url"], content=PDF, headers=upload["headers_to_send"], timeout=10)
+    assert put.status_code == 200, put.text
+
+    submitted = http.post("/v1/worker/profile/submit", headers=headers)
+    assert submitted.status_code == 202, submitted.text
+    assert submitted.json()["status"] == "pending_review"
+    assert [c["status"] for c in submitted.json()["certificates"]] == ["uploaded"]
+
+    admin = _admin(stack, http)
+    queue = http.get("/v1/admin/workers", params={"status": "pending_review", "limit": 100}, headers=admin)
+    assert queue.status_code == 200, queue.text
+    assert worker.user_id in [item["worker_id"] for item in queue.json()["items"]]
+    detail = http.get(f"/v1/admin/workers/{worker.user_id}", headers=admin)
+    assert detail.status_code == 200, detail.text
+    assert id_number not in detail.text
+    downloaded = httpx.get(detail.json()["certificates"][0]["download_url"], timeout=10)
+    assert downloaded.status_code == 200
+    assert downloaded.content == PDF
+
+    approved = http.post(f"/v1/admin/workers/{worker.user_id}/approve", headers=admin)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "verified"
+    again = http.post(f"/v1/admin/workers/{worker.user_id}/approve", headers=admin)
+    assert again.status_code == 409
+    assert error_code(again) == "invalid_worker_status"
+
+    mine = http.get("/v1/worker/profile", headers=headers).json()
+    assert (mine["status"], mine["level"]) == (
+        "verified",
+        "junior",
+    )  # the health certificate is no qualification
+    inbox = http.get("/v1/me/notifications", headers=bearer(worker.access_token)).json()["items"]
+    assert [entry["kind"] for entry in inbox] == ["worker.approved"]
+    assert "认证已通过" in _wait_for_mail(http, email.lower(), "认证已通过")["body"]
