@@ -12,12 +12,18 @@ from typing import Literal
 
 from chalicelib.i18n import DEFAULT_LOCALE
 
+Sort = Literal["price", "-price", "rating", "popular"]
+"""How service lists can be ordered (``price`` is by ``price_min``)."""
+DEFAULT_SORT: Sort = "popular"
+
 __all__ = [
     "CATEGORIES",
     "CATEGORY_CODES",
+    "DEFAULT_SORT",
     "TERM_DAYS",
     "Category",
     "PriceUnit",
+    "Sort",
     "SubType",
     "category",
     "is_category",

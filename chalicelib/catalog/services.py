@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import audit, clock, i18n
-from chalicelib.catalog.categories import CATEGORIES, TERM_DAYS, category
+from chalicelib.catalog.categories import CATEGORIES, DEFAULT_SORT, TERM_DAYS, Sort, category
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.models.base import transact_write
@@ -47,8 +47,6 @@ __all__ = [
 MAX_ACTIVE_SERVICES = 300
 """The cap on active services: it keeps the listing one small Query (about 1 KB a service)."""
 
-Sort = Literal["price", "-price", "rating", "popular"]
-DEFAULT_SORT: Sort = "popular"
 
 i18n.register(
     {

@@ -7,8 +7,9 @@ cannot decide (403). Each decision answers with the worker as it now stands.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.workers import (
     AdminWorkerItem,
     AdminWorkerOut,
@@ -18,7 +19,11 @@ from chalicelib.schemas.workers import (
 )
 from chalicelib.web import Api, Request
 from chalicelib.web.schemas import Page
-from chalicelib.workers import review
+
+if TYPE_CHECKING:
+    from chalicelib.workers import review
+else:
+    review = lazy_import("chalicelib.workers.review")
 
 api = Api("admin_workers")
 

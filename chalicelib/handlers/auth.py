@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.accounts import codes, oidc, sessions, users
 from chalicelib.accounts.targets import Target, target_from
 from chalicelib.handlers.views import auth_result, tokens_out
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.accounts import (
     AuthResult,
     CodeRequest,
@@ -19,6 +19,14 @@ from chalicelib.schemas.accounts import (
     Tokens,
 )
 from chalicelib.web import ANY_ROLE, Api, Request
+
+if TYPE_CHECKING:
+    from chalicelib.accounts import codes, oidc, sessions, users
+else:
+    codes = lazy_import("chalicelib.accounts.codes")
+    oidc = lazy_import("chalicelib.accounts.oidc")
+    sessions = lazy_import("chalicelib.accounts.sessions")
+    users = lazy_import("chalicelib.accounts.users")
 
 api = Api("auth")
 

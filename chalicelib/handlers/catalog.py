@@ -6,11 +6,10 @@ Browsing is public (a customer looks before signing up); texts come in the calle
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.catalog import services
 from chalicelib.catalog.categories import CATEGORIES, Category, category, localized
-from chalicelib.catalog.services import Actor, ServiceFilter, ServiceView
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.catalog import (
     AdminServiceOut,
     CategoryOut,
@@ -22,6 +21,12 @@ from chalicelib.schemas.catalog import (
 )
 from chalicelib.web import Api, Request
 from chalicelib.web.schemas import Page
+
+if TYPE_CHECKING:
+    from chalicelib.catalog import services
+    from chalicelib.catalog.services import Actor, ServiceView
+else:
+    services = lazy_import("chalicelib.catalog.services")
 
 api = Api("catalog")
 
@@ -60,7 +65,7 @@ def _admin_out(view: ServiceView, locale: str) -> AdminServiceOut:
 
 
 def _actor(request: Request[Any]) -> Actor:
-    return Actor(request.principal.user_id, request.principal.role, request.request_id)
+    return services.Actor(request.principal.user_id, request.principal.role, request.request_id)
 
 
 @api.get("/v1/categories", response=Page[CategoryOut])
@@ -73,7 +78,7 @@ def list_categories(request: Request[Any]) -> Page[CategoryOut]:
 def list_services(request: Request[Any]) -> Page[ServiceOut]:
     """Active services, filtered and sorted; retired ones are never listed."""
     query: ServiceQuery = request.query
-    wanted = ServiceFilter(
+    wanted = services.ServiceFilter(
         category=query.category,
         min_price=query.min_price,
         max_price=query.max_price,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.accounts import addresses, inbox, profile, users
 from chalicelib.handlers.views import address_out, notification_out, user_out
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.accounts import (
     AddressIn,
     AddressOut,
@@ -18,6 +18,14 @@ from chalicelib.schemas.accounts import (
 )
 from chalicelib.web import ANY_ROLE, Api, Request
 from chalicelib.web.schemas import Page
+
+if TYPE_CHECKING:
+    from chalicelib.accounts import addresses, inbox, profile, users
+else:
+    addresses = lazy_import("chalicelib.accounts.addresses")
+    inbox = lazy_import("chalicelib.accounts.inbox")
+    profile = lazy_import("chalicelib.accounts.profile")
+    users = lazy_import("chalicelib.accounts.users")
 
 api = Api("me")
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-from chalicelib.accounts.addresses import AddressView
-from chalicelib.accounts.inbox import InboxEntry
-from chalicelib.accounts.sessions import TokenPair
-from chalicelib.accounts.users import UserView
 from chalicelib.schemas.accounts import AddressOut, AuthResult, NotificationOut, Tokens, UserOut
+
+if TYPE_CHECKING:
+    from chalicelib.accounts.addresses import AddressView
+    from chalicelib.accounts.inbox import InboxEntry
+    from chalicelib.accounts.sessions import TokenPair
+    from chalicelib.accounts.users import UserView
 
 __all__ = ["address_out", "auth_result", "notification_out", "tokens_out", "user_out"]
 

@@ -7,8 +7,9 @@ reach another worker's profile or files: their certificate ids simply are not fo
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.workers import (
     CertificateIn,
     CertificateOut,
@@ -18,7 +19,12 @@ from chalicelib.schemas.workers import (
 )
 from chalicelib.web import Api, Request
 from chalicelib.web.schemas import Page
-from chalicelib.workers import certificates, profile
+
+if TYPE_CHECKING:
+    from chalicelib.workers import certificates, profile
+else:
+    certificates = lazy_import("chalicelib.workers.certificates")
+    profile = lazy_import("chalicelib.workers.profile")
 
 api = Api("workers")
 

@@ -13,8 +13,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from chalicelib.basemodel import Model
-from chalicelib.catalog.categories import CATEGORY_CODES, PriceUnit, is_category
-from chalicelib.catalog.services import DEFAULT_SORT, Sort
+from chalicelib.catalog.categories import CATEGORY_CODES, DEFAULT_SORT, PriceUnit, Sort, is_category
 from chalicelib.schemas.common import ListQuery
 from chalicelib.web.schemas import StrictModel
 

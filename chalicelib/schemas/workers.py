@@ -13,10 +13,9 @@ from chalicelib.basemodel import Model
 from chalicelib.catalog.categories import is_category
 from chalicelib.schemas.common import ListQuery
 from chalicelib.web.schemas import StrictModel
-from chalicelib.workers.certificates import MAX_SIZE_BYTES, CertificateKind, ContentType
 from chalicelib.workers.id_number import IdNumberError, parse_id_number
 from chalicelib.workers.levels import LevelCode
-from chalicelib.workers.profile import ProfileFields
+from chalicelib.workers.terms import MAX_SIZE_BYTES, CertificateKind, ContentType, ProfileFields
 
 __all__ = [
     "AdminWorkerItem",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
@@ -25,6 +24,7 @@ from chalicelib.i18n import DEFAULT_LOCALE
 from chalicelib.ids import new_id
 from chalicelib.models.base import transact_write
 from chalicelib.models.workers import CertificateItem, WorkerProfileItem
+from chalicelib.workers.terms import MAX_SIZE_BYTES, CertificateKind, ContentType
 
 __all__ = [
     "CONTENT_TYPES",
@@ -46,22 +46,6 @@ __all__ = [
     "verified_professional_count",
 ]
 
-CertificateKind = Literal[
-    "id_card_front",
-    "id_card_back",
-    "health_certificate",
-    "housekeeping_cert",
-    "maternity_nurse_cert",
-    "infant_care_cert",
-    "childcare_cert",
-    "elder_care_cert",
-    "dietitian_cert",
-    "electrician_licence",
-    "other_qualification",
-]
-ContentType = Literal["image/jpeg", "image/png", "application/pdf"]
-
-MAX_SIZE_BYTES = 10 * 1024 * 1024
 MAX_CERTIFICATES = 20
 EDITABLE_STATUSES = ("draft", "rejected", "verified")
 """Profile statuses in which the worker may change certificates (not under review, not suspended)."""

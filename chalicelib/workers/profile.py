@@ -48,6 +48,7 @@ from chalicelib.workers.certificates import (
 from chalicelib.workers.id_number import mask_id_number
 from chalicelib.workers.levels import LevelInputs, derive_level, level_name
 from chalicelib.workers.search_index import refresh_search_entries
+from chalicelib.workers.terms import ProfileFields
 
 __all__ = [
     "GEOHASH_PRECISION",
@@ -112,19 +113,6 @@ i18n.register(
         },
     }
 )
-
-
-@dataclass(frozen=True)
-class ProfileFields:
-    """What the worker edits; ``id_number`` is normalised and valid, ``None`` keeps the stored one."""
-
-    real_name: str | None
-    id_number: str | None
-    skills: list[str]
-    experience_years: int | None
-    bio: str | None
-    service_areas: list[dict[str, str]]
-    home_location: dict[str, float] | None
 
 
 @dataclass(frozen=True)
