@@ -46,6 +46,7 @@ e2e: $(STAMP) $(NODE_STAMP)
 
 bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bench.import_time
+	$(BIN)/python -m bench.slots_and_search
 
 clean:
 	rm -rf $(VENV) .local infra/cdk/cdk.out .chalice/deployments

@@ -5,7 +5,7 @@ Keys (docs/data-model.md has the access patterns):
 - certificate       ``WORKER#<id> / CERT#<certificate id>``
 - availability      ``WORKER#<id> / AVAILABILITY``
 - reservation       ``CAL#<id>#<date> / <start iso>#<order id>`` (one partition per worker-day)
-- search entry      ``WSEARCH#<id> / <category>#<city>#<district>``;
+- search entry      ``WSEARCH#<id> / <category>#<city>#<district>`` (district ``*``: the city-wide entry);
                     gsi1 ``WSEARCH#<category>#<city>#<district>`` / ``<rating key>#<id>``
                     gsi2 ``WSEARCH#<category>#<city>#<district>`` / ``<geohash>#<id>``
 """
@@ -114,7 +114,8 @@ class ReservationItem(MainItem):
     """Time a worker is taken on one day: a booked job (or an unpaid hold until ``hold_until``).
 
     Written by booking (issue: orders) in the same transaction as the order; read by the slot
-    finder with one Query of the worker-day partition. ``start``/``end`` are the job itself;
+    finder with one Query of the worker-day partition. The sort key must start with the local
+    ISO start (``clock.iso``): the slot Query reads only keys that begin with the date. ``start``/``end`` are the job itself;
     ``lat``/``lng`` are where it is, so travel to and from neighbouring jobs can be estimated.
     """
 
@@ -152,10 +153,10 @@ class WorkerSearchItem(MainItem):
     rating_attitude = NumberAttribute(default=0)
     rating_skill = NumberAttribute(default=0)
     rating_count = NumberAttribute(default=0)
-    lat = NumberAttribute(null=True)
+    lat = NumberAttribute(null=True)  # the centre of the worker's home cell, never the home itself
     lng = NumberAttribute(null=True)
     geohash = UnicodeAttribute(null=True)
-    work_days = ListAttribute(of=UnicodeAttribute, null=True)  # weekdays with hours: ["mon", ...]
+    work_days = ListAttribute(of=UnicodeAttribute, null=True)  # weekdays with hours, and dates with hours
     days_off = ListAttribute(of=UnicodeAttribute, null=True)  # dated exceptions that are off
 
     @staticmethod

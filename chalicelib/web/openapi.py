@@ -53,6 +53,8 @@ def _error_statuses(op: Operation) -> list[int]:
         statuses.add(422)
     if op.roles is not None:
         statuses |= {401, 403}
+    if op.optional_auth:
+        statuses.add(401)
     return sorted(statuses)
 
 
@@ -109,6 +111,8 @@ def _operation(op: Operation) -> dict[str, Any]:
         "parameters": _parameters(op),
         "responses": responses,
     }
+    if op.optional_auth:
+        operation["security"] = [{}, {"bearer": []}]
     if op.roles is not None:
         operation["security"] = [{"bearer": []}]
         operation["description"] += f"\n\nRoles: {', '.join(op.roles)}."

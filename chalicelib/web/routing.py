@@ -93,6 +93,7 @@ class Operation:
     status: int
     errors: tuple[int, ...]
     local_only: bool
+    optional_auth: bool = False
 
 
 _OPERATIONS: list[Operation] = []
@@ -151,8 +152,13 @@ class Api:
         status: int = 200,
         errors: Iterable[int] = (),
         summary: str = "",
+        optional_auth: bool = False,
     ) -> Callable[[Handler], Handler]:
-        """Register ``handler`` for ``method path``; ``roles=None`` makes it public."""
+        """Register ``handler`` for ``method path``; ``roles=None`` makes it public.
+
+        ``optional_auth`` (public routes only): a bearer token, when sent, is verified and
+        becomes ``request.principal`` (401 if it is bad); without one the caller is anonymous.
+        """
         allowed = tuple(roles) if roles is not None else None
 
         def register(handler: Handler) -> Handler:
@@ -172,11 +178,14 @@ class Api:
                     status=status,
                     errors=tuple(errors),
                     local_only=self.local_only,
+                    optional_auth=optional_auth,
                 )
             )
 
             def view(**path_params: str) -> Response:
-                return _dispatch(self.blueprint, handler, allowed, body, query, status, path_params)
+                return _dispatch(
+                    self.blueprint, handler, allowed, body, query, status, path_params, optional_auth
+                )
 
             view.__name__ = handler.__name__
             view.__doc__ = handler.__doc__
@@ -194,6 +203,7 @@ def _dispatch(
     query_model: type[BaseModel] | None,
     status: int,
     path_params: dict[str, str],
+    optional_auth: bool = False,
 ) -> Response:
     started = time.perf_counter()
     current = blueprint.current_request
@@ -205,7 +215,7 @@ def _dispatch(
     logger.append_keys(request_id=request_id, route=f"{current.method} {context.get('resourcePath', '')}")
     try:
         _check_path(path_params)
-        principal = _authorize(headers, roles)
+        principal = _authorize(headers, roles, optional=optional_auth)
         request = Request(
             body=_parse_body(current.raw_body, body_model),
             query=_validate(query_model, dict(current.query_params or {}), "query"),
@@ -258,14 +268,16 @@ def _new_request_id() -> str:
     return new_id("req")
 
 
-def _authorize(headers: dict[str, str], roles: tuple[str, ...] | None) -> Principal | None:
-    if roles is None:
+def _authorize(
+    headers: dict[str, str], roles: tuple[str, ...] | None, *, optional: bool = False
+) -> Principal | None:
+    if roles is None and not (optional and headers.get("authorization")):
         return None
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
     principal = _authenticator()(token.strip())
-    if principal.role not in roles:
+    if roles is not None and principal.role not in roles:
         from chalicelib.errors import Forbidden
 
         raise Forbidden()

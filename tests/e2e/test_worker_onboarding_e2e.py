@@ -8,6 +8,7 @@ verified, told so in the app's inbox and by e-mail.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import httpx
 
 from chalicelib.workers.id_number import check_digit
 from local.stack import REPO_ROOT, LocalStack
-from tests.e2e.accounts import bearer, error_code, login, register, unique_email
+from tests.e2e.accounts import bearer, error_code, login, register, unique_email, unique_phone
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -131,3 +132,95 @@ def test_worker_onboarding_and_approval(stack: LocalStack, http: httpx.Client) -
     inbox = http.get("/v1/me/notifications", headers=bearer(worker.access_token)).json()["items"]
     assert [entry["kind"] for entry in inbox] == ["worker.approved"]
     assert "认证已通过" in _wait_for_mail(http, email.lower(), "认证已通过")["body"]
+
+    # The worker opens her week; a customer then finds her and books-to-be slots show live.
+    week = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    hours = http.put("/v1/worker/availability", headers=headers, json={"weekly": week, "exceptions": []})
+    assert hours.status_code == 200, hours.text
+    _find_and_see_slots(http, admin, worker.user_id)
+
+
+def _find_and_see_slots(http: httpx.Client, admin: dict[str, str], worker_id: str) -> None:
+    service = http.post(
+        "/v1/admin/services",
+        headers=admin,
+        json={
+            "category": "cleaning",
+            "sub_type": "routine",
+            "name": {"zh-CN": "日常保洁 3 小时", "en": "Regular cleaning, 3 hours"},
+            "description": {"zh-CN": "客厅卧室厨房卫生间", "en": "Living room, bedrooms, kitchen, bathroom"},
+            "includes": [{"zh-CN": "地面清洁", "en": "Floors"}],
+            "price_min": 15_000,
+            "price_max": 15_000,
+            "price_unit": "per_visit",
+            "duration_minutes": 180,
+        },
+    )
+    assert service.status_code == 201, service.text
+    service_id = service.json()["service_id"]
+
+    customer = register(http, phone=unique_phone(), role="customer", name="王女士")
+    address = http.post(
+        "/v1/me/addresses",
+        headers=customer.headers,
+        json={
+            "contact_name": "王女士",
+            "contact_phone": "13800001111",
+            "city": "上海市",
+            "district": "徐汇区",
+            "detail": "漕溪北路 88 号",
+            "lat": 31.1920,
+            "lng": 121.4400,
+        },
+    )
+    assert address.status_code == 201, address.text
+
+    found = http.get(
+        "/v1/workers",
+        params={
+            "category": "cleaning",
+            "city": "上海市",
+            "district": "徐汇区",
+            "sort": "rating",
+            "limit": 100,
+        },
+    )
+    assert found.status_code == 200, found.text
+    assert worker_id in [item["worker_id"] for item in found.json()["items"]]
+    nearby = http.get(
+        "/v1/workers",
+        headers=customer.headers,
+        params={
+            "category": "cleaning",
+            "city": "上海市",
+            "district": "徐汇区",
+            "sort": "distance",
+            "address_id": address.json()["address_id"],
+        },
+    )
+    assert nearby.status_code == 200, nearby.text
+    assert worker_id in [item["worker_id"] for item in nearby.json()["items"]]
+
+    public = http.get(f"/v1/workers/{worker_id}")
+    assert public.status_code == 200, public.text
+    profile = public.json()
+    assert profile["level"] == "junior"
+    assert profile["rating"]["count"] == 0
+    assert "id_number" not in profile
+
+    day = (clock_today(http) + dt.timedelta(days=2)).isoformat()
+    slots = http.get(
+        f"/v1/workers/{worker_id}/slots",
+        headers=customer.headers,
+        params={"service_id": service_id, "date": day, "address_id": address.json()["address_id"]},
+    )
+    assert slots.status_code == 200, slots.text
+    starts = [slot["start_at"] for slot in slots.json()["slots"]]
+    assert starts, slots.text
+    assert starts[0].startswith(f"{day}T08:00")
+    assert starts[-1].startswith(f"{day}T15:00")  # 3 hours of work must end by 18:00
+
+
+def clock_today(http: httpx.Client) -> dt.date:
+    """Today on the platform's (local, movable) clock."""
+    return dt.datetime.fromisoformat(http.get("/v1/dev/clock").json()["now"]).date()

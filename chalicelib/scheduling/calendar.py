@@ -1,0 +1,236 @@
+"""A worker-day read from the table, and the two questions asked of it.
+
+:func:`free_slots` (the slots endpoint: which starts are free) and :func:`check_booking`
+(booking: is this start free) read the same things the same way and hand them to the same
+rule, :func:`chalicelib.scheduling.slots.check_start`.
+
+Reads, at most two round trips whatever the worker's history:
+
+1. one BatchGetItem for the worker's profile (verified? which skills and areas?), her
+   availability and, when the customer names one, the customer's address (where the job is);
+2. one Query of the worker-day partition ``CAL#<worker id>#<date>`` for that day's
+   reservations, skipped when the day has no working hours.
+
+Jobs never cross midnight (working hours end at 24:00 at the latest, and a job must fit inside
+them), so the neighbouring days' partitions are never needed. The service (for its duration and
+category) is cached in-process for :data:`SERVICE_CACHE_SECONDS`; the slots endpoint tolerates a
+duration a few minutes stale, and booking re-reads the service itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.catalog.services import ServiceView, get_service, is_bookable
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.models.accounts import AddressItem
+from chalicelib.models.base import MainItem
+from chalicelib.models.workers import AvailabilityItem, ReservationItem, WorkerProfileItem
+from chalicelib.scheduling.slots import (
+    RULES,
+    DayPlan,
+    Job,
+    Refusal,
+    check_start,
+    free_starts,
+    local_day,
+    windows_on,
+)
+from chalicelib.scheduling.travel import Point
+
+__all__ = [
+    "SERVICE_CACHE_SECONDS",
+    "Place",
+    "Slot",
+    "check_booking",
+    "free_slots",
+    "place_of",
+]
+
+SERVICE_CACHE_SECONDS = 300.0
+_BATCH_GET_ATTEMPTS = 4
+
+_services: dict[str, tuple[float, ServiceView]] = {}
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a job is: the area it must be in and, when known, its coordinates."""
+
+    city: str
+    district: str
+    at: Point | None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A free start and the end of the job that would start then."""
+
+    start_at: datetime
+    end_at: datetime
+
+
+def place_of(address: AddressItem) -> Place:
+    """The place of a customer's saved address."""
+    at = (
+        Point(float(address.lat), float(address.lng))
+        if address.lat is not None and address.lng is not None
+        else None
+    )
+    return Place(city=address.city, district=address.district, at=at)
+
+
+def _invalid(field_name: str, code: str, message: str) -> ValidationFailed:
+    return ValidationFailed(details=[{"field": field_name, "code": code, "message": message}])
+
+
+def _service(service_id: str) -> ServiceView:
+    """The service, from the in-process cache when fresh; 422 unknown, 409 retired."""
+    cached = _services.get(service_id)
+    if cached is None or time.monotonic() - cached[0] > SERVICE_CACHE_SECONDS:
+        try:
+            cached = (time.monotonic(), get_service(service_id))
+        except NotFound:
+            raise _invalid("service_id", "unknown_service", "no such service") from None
+        _services[service_id] = cached
+    service = cached[1]
+    if not is_bookable(service):
+        raise Conflict("service_retired")
+    return service
+
+
+def _batch_get(
+    wanted: Sequence[tuple[type[MainItem], tuple[str, str]]], *, consistent: bool
+) -> dict[tuple[str, str], Any]:
+    """Items of different kinds in one BatchGetItem, each as its own model; absent ones left out."""
+    kinds = {key: model for model, key in wanted}
+    table = MainItem.Meta.table_name
+    pending: list[dict[str, Any]] = [{"pk": pk, "sk": sk} for pk, sk in kinds]
+    found: dict[tuple[str, str], Any] = {}
+    for attempt in range(_BATCH_GET_ATTEMPTS):
+        if attempt:
+            time.sleep(0.05 * 2**attempt)  # unprocessed keys mean throttling: back off a little
+        # pynamodb annotates ``keys`` as strings, but it takes (and needs) the key dicts.
+        answer = MainItem._get_connection().batch_get_item(pending, consistent_read=consistent)  # type: ignore[arg-type]
+        for raw in answer.get("Responses", {}).get(table, []):
+            key = (raw["pk"]["S"], raw["sk"]["S"])
+            found[key] = kinds[key].from_raw_data(raw)
+        pending = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        if not pending:
+            return found
+    raise RuntimeError(f"BatchGetItem left {len(pending)} keys unprocessed")
+
+
+def _verified_worker(
+    profile: WorkerProfileItem | None, category: str, place: Place | None
+) -> WorkerProfileItem:
+    """The worker if she can take this kind of job there: 404 unless verified, 422 otherwise."""
+    if profile is None or profile.status != "verified":
+        raise NotFound()
+    if category not in (profile.skills or []):
+        raise _invalid("service_id", "service_not_offered", f"this worker does not offer {category}")
+    areas = {(area["city"], area["district"]) for area in profile.service_areas or []}
+    if place is not None and (place.city, place.district) not in areas:
+        raise _invalid("address_id", "outside_service_area", "this worker does not serve that district")
+    return profile
+
+
+def _job(item: ReservationItem) -> Job:
+    at = Point(float(item.lat), float(item.lng)) if item.lat is not None and item.lng is not None else None
+    hold_until = (
+        datetime.fromtimestamp(float(item.hold_until), clock.SHANGHAI)
+        if item.status == "held" and item.hold_until is not None
+        else None
+    )
+    return Job(datetime.fromisoformat(item.start), datetime.fromisoformat(item.end), at, hold_until)
+
+
+def _plan(worker_id: str, day: date, availability: AvailabilityItem | None, *, consistent: bool) -> DayPlan:
+    """The day's windows and, if there are any, its reservations (the one Query)."""
+    weekly = dict(availability.weekly or {}) if availability else {}
+    exceptions = list(availability.exceptions or []) if availability else []
+    windows = windows_on(day, weekly, exceptions)
+    if not windows:
+        return DayPlan(day, (), ())
+    reservations = ReservationItem.query(
+        ReservationItem.partition(worker_id, day.isoformat()),
+        ReservationItem.sk.startswith(day.isoformat()),
+        consistent_read=consistent,
+    )
+    return DayPlan(day, windows, tuple(_job(item) for item in reservations))
+
+
+def _check_day(day: date, today: date) -> None:
+    if day < today:
+        raise _invalid("date", "date_in_past", f"{day} has passed")
+    if (day - today).days > RULES.horizon_days:
+        raise _invalid("date", "date_too_far", f"bookings open {RULES.horizon_days} days ahead")
+
+
+def free_slots(
+    worker_id: str,
+    service_id: str,
+    day: date,
+    *,
+    caller_id: str | None = None,
+    address_id: str | None = None,
+) -> tuple[ServiceView, list[Slot]]:
+    """The free starts of ``day`` for ``service_id``, live, and the service they are for.
+
+    With ``address_id`` (one of ``caller_id``'s addresses: 404 otherwise) travel from the job
+    before and on to the job after is estimated from where they are; without, only the minimum
+    buffer separates jobs. 404 for a worker who is not verified; 422 for a day already past or
+    beyond the booking horizon, a service the worker does not offer or an area she does not serve.
+    """
+    now = clock.now()
+    _check_day(day, local_day(now))
+    service = _service(service_id)
+    profile_key = WorkerProfileItem.key(worker_id)
+    availability_key = AvailabilityItem.key(worker_id)
+    wanted: list[tuple[type[MainItem], tuple[str, str]]] = [
+        (WorkerProfileItem, profile_key),
+        (AvailabilityItem, availability_key),
+    ]
+    address_key = AddressItem.key(caller_id, address_id) if caller_id and address_id else None
+    if address_key:
+        wanted.append((AddressItem, address_key))
+    found = _batch_get(wanted, consistent=False)
+    place = None
+    if address_key:
+        if address_key not in found:
+            raise NotFound()
+        place = place_of(found[address_key])
+    _verified_worker(found.get(profile_key), service.category, place)
+    plan = _plan(worker_id, day, found.get(availability_key), consistent=False)
+    length = timedelta(minutes=service.duration_minutes)
+    starts = free_starts(plan, service.duration_minutes, at=place.at if place else None, now=now)
+    return service, [Slot(start, start + length) for start in starts]
+
+
+def check_booking(
+    worker_id: str,
+    *,
+    category: str,
+    duration_minutes: int,
+    start: datetime,
+    place: Place | None,
+) -> Refusal | None:
+    """Why ``worker_id`` cannot take this job at ``start``, or None when she can.
+
+    The check booking makes before it writes the reservation (strongly consistent reads, the
+    same rule the slots endpoint applies). 404 for a worker who is not verified; 422 for a
+    category she does not offer or a place outside her areas. The caller still has to guard
+    the write itself against a concurrent booking of the same day.
+    """
+    profile_key, availability_key = WorkerProfileItem.key(worker_id), AvailabilityItem.key(worker_id)
+    found = _batch_get(
+        [(WorkerProfileItem, profile_key), (AvailabilityItem, availability_key)], consistent=True
+    )
+    _verified_worker(found.get(profile_key), category, place)
+    plan = _plan(worker_id, local_day(start), found.get(availability_key), consistent=True)
+    return check_start(plan, start, duration_minutes, at=place.at if place else None, now=clock.now())
