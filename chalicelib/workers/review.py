@@ -39,6 +39,7 @@ from chalicelib.models.base import transact_write
 from chalicelib.models.workers import CertificateItem, WorkerProfileItem
 from chalicelib.notifications.outgoing import queue_message
 from chalicelib.notifications.templates import render
+from chalicelib.observability import logger, metrics
 from chalicelib.pagination import decode_cursor, encode_cursor
 from chalicelib.workers.certificates import certificate_items, confirm_uploads
 from chalicelib.workers.profile import (
@@ -244,8 +245,22 @@ def _decide(worker_id: str, action: str, actor: Actor, *, reason: str | None) ->
         raise Conflict(
             "invalid_worker_status", status=latest, details=[{"current_status": latest}]
         ) from error
-    refresh_search_entries(worker_id)
-    _notify(worker_id, profile.name, rule, reason)
+    _after_decision(worker_id, profile.name, rule, reason)
+
+
+def _after_decision(worker_id: str, name: str, rule: _Transition, reason: str | None) -> None:
+    """Re-index and notify once the decision is committed.
+
+    The decision stands whatever happens here, so a failure must not turn it into an error the
+    admin would retry (and get 409 for): it is logged and counted for operators instead; both
+    steps are idempotent and can be re-run.
+    """
+    try:
+        refresh_search_entries(worker_id)
+        _notify(worker_id, name, rule, reason)
+    except Exception:
+        logger.exception("post-decision step failed", worker_id=worker_id, decision=rule.template)
+        metrics.add_metric(name="PostDecisionFailures", unit="Count", value=1)
 
 
 def _audit_entry(

@@ -391,3 +391,20 @@ def test_mangled_ids_are_404(http: Http, admin: str) -> None:
     path = f"/v1/admin/workers/{worker_id}/certificates/{'c' * 3000}/verify"
     assert http.call("POST", path, token=admin).status_code == 404
     assert not is_verified(long_id)
+
+
+def test_a_failed_notification_does_not_undo_or_fail_the_decision(
+    http: Http, admin: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.workers import review
+
+    worker_id, _ = submitted_worker(http, phone="13922220050", id_number=ID_PUDONG)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("SMS provider down")
+
+    monkeypatch.setattr(review, "_notify", broken)
+    approved = http.call("POST", f"/v1/admin/workers/{worker_id}/approve", token=admin)
+    assert approved.status_code == 200
+    assert is_verified(worker_id)
+    assert WorkerSearchItem.query(f"WSEARCH#{worker_id}").next() is not None
