@@ -7,6 +7,7 @@ so the admin audit-log endpoint can list by period or by actor without a Scan.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
@@ -15,7 +16,16 @@ from chalicelib import clock
 from chalicelib.ids import new_id
 from chalicelib.models.base import MainItem
 
-__all__ = ["AuditItem", "entry", "record"]
+__all__ = ["Actor", "AuditItem", "entry", "record"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs an admin or support action, as the audit log records it."""
+
+    user_id: str
+    role: str
+    request_id: str | None = None
 
 
 class AuditItem(MainItem):

@@ -21,6 +21,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import audit, clock, i18n
+from chalicelib.audit import Actor
 from chalicelib.catalog.categories import CATEGORIES, DEFAULT_SORT, TERM_DAYS, Sort, category
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
@@ -77,15 +78,6 @@ _ATTRIBUTES = {
     "price_unit": "price_unit",
     "duration_minutes": "duration_minutes",
 }
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who performs an admin action, as the audit log records it."""
-
-    user_id: str
-    role: str
-    request_id: str | None = None
 
 
 @dataclass(frozen=True)

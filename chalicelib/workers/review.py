@@ -32,7 +32,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib import audit, clock, i18n
 from chalicelib.accounts.inbox import post_to_inbox
 from chalicelib.accounts.users import get_user, user_view
-from chalicelib.audit import AuditItem
+from chalicelib.audit import Actor, AuditItem
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.i18n import DEFAULT_LOCALE
 from chalicelib.models.base import transact_write
@@ -78,15 +78,6 @@ i18n.register(
 
 UNCHANGED: Any = object()
 """Marks a field of :func:`update_worker` the admin did not send."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who decides: recorded in the audit log with the request it came from."""
-
-    user_id: str
-    role: str
-    request_id: str | None = None
 
 
 @dataclass(frozen=True)

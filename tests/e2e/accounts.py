@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,16 +22,20 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
+from local.stack import REPO_ROOT
+
 if TYPE_CHECKING:
     from local.stack import LocalStack
 
 __all__ = [
     "PASSWORD",
     "Account",
+    "admin_cli",
     "bearer",
     "clock_restored",
     "error_code",
     "login",
+    "new_admin",
     "read_code",
     "register",
     "request_code",
@@ -186,3 +192,26 @@ def clock_restored(stack: LocalStack) -> Iterator[None]:
             restoring = clock_file.with_suffix(".restore")
             restoring.write_text(before, encoding="utf-8")
             restoring.replace(clock_file)
+
+
+def admin_cli(stack: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m chalicelib.admin_cli`` as an operator would, against the stack's AWS."""
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib.admin_cli", *args],
+        cwd=REPO_ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def new_admin(stack: LocalStack, http: httpx.Client, name: str = "管理员") -> Account:
+    """An admin made with the CLI (admins never self-register), signed in."""
+    email, password = unique_email("admin"), "Admin-pass-2026"
+    created = admin_cli(
+        stack, "create-user", "--role", "admin", "--email", email, "--name", name, "--password", password
+    )
+    assert created.returncode == 0, created.stderr
+    return login(http, password, email=email)

@@ -7,8 +7,6 @@ moves and access tokens expire by it.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,9 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from local.stack import REPO_ROOT, LocalStack
+from local.stack import LocalStack
 from tests.e2e.accounts import (
     PASSWORD,
+    admin_cli,
     bearer,
     clock_restored,
     error_code,
@@ -360,22 +359,10 @@ def test_admin_cannot_self_register(http: httpx.Client) -> None:
     assert "role" in [detail["field"] for detail in refused.json()["error"]["details"]]
 
 
-def _admin_cli(stack: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "chalicelib.admin_cli", *args],
-        cwd=REPO_ROOT,
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_admin_created_with_the_cli_signs_in(stack: LocalStack, http: httpx.Client) -> None:
     email = unique_email("admin")
     password = "Admin-pass-2026"
-    created = _admin_cli(
+    created = admin_cli(
         stack, "create-user", "--role", "admin", "--email", email, "--name", "管理员", "--password", password
     )
     assert created.returncode == 0, created.stderr
@@ -388,7 +375,7 @@ def test_admin_created_with_the_cli_signs_in(stack: LocalStack, http: httpx.Clie
     assert (me.json()["role"], me.json()["email"], me.json()["name"]) == ("admin", email, "管理员")
     assert created.stdout.split()[2] == me.json()["user_id"]
 
-    duplicate = _admin_cli(
+    duplicate = admin_cli(
         stack, "create-user", "--role", "admin", "--email", email, "--name", "又一个", "--password", password
     )
     assert duplicate.returncode == 1

@@ -5,46 +5,12 @@ in the filtered list, retiring it takes it off the list while its page stays rea
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
-import uuid
 from typing import Any
 
 import httpx
 
-from local.stack import REPO_ROOT, LocalStack
-
-PASSWORD = "Admin-pass-2026"
-
-
-def _admin_token(stack: LocalStack, http: httpx.Client) -> str:
-    email = f"catalog-admin-{uuid.uuid4().hex[:10]}@jiazheng.example"
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chalicelib.admin_cli",
-            "create-user",
-            "--role",
-            "admin",
-            "--email",
-            email,
-            "--name",
-            "目录管理员",
-            "--password",
-            PASSWORD,
-        ],
-        cwd=REPO_ROOT,
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert created.returncode == 0, created.stderr
-    signed_in = http.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert signed_in.status_code == 200, signed_in.text
-    return str(signed_in.json()["access_token"])
+from local.stack import LocalStack
+from tests.e2e.accounts import new_admin
 
 
 def _listed(http: httpx.Client, params: dict[str, Any]) -> list[str]:
@@ -56,7 +22,7 @@ def _listed(http: httpx.Client, params: dict[str, Any]) -> list[str]:
 def test_admin_adds_a_service_customers_find_it_and_retiring_unlists_it(
     stack: LocalStack, http: httpx.Client
 ) -> None:
-    headers = {"Authorization": f"Bearer {_admin_token(stack, http)}"}
+    headers = new_admin(stack, http, "目录管理员").headers
     # A price no other test uses, so the filtered list holds this service alone.
     price = random.randrange(1_000_000, 9_000_000)
     body = {

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import subprocess
-import sys
 import time
 from typing import Any
 
 import httpx
 
 from chalicelib.workers.id_number import check_digit
-from local.stack import REPO_ROOT, LocalStack
-from tests.e2e.accounts import bearer, error_code, login, register, unique_email, unique_phone
+from local.stack import LocalStack
+from tests.e2e.accounts import bearer, error_code, new_admin, register, unique_email, unique_phone
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -29,22 +27,6 @@ def _id_number() -> str:
     body = f"310104{random.randint(1960, 2000)}{random.randint(1, 12):02d}{random.randint(1, 28):02d}"
     body += f"{random.randint(0, 999):03d}"
     return body + check_digit(body)
-
-
-def _admin(stack: LocalStack, http: httpx.Client) -> dict[str, str]:
-    email, password = unique_email("reviewer"), "Review-pass-2026"
-    command = ["create-user", "--role", "admin", "--email", email, "--name", "审核员", "--password", password]
-    created = subprocess.run(
-        [sys.executable, "-m", "chalicelib.admin_cli", *command],
-        cwd=REPO_ROOT,
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert created.returncode == 0, created.stderr
-    return login(http, password, email=email).headers
 
 
 def _wait_for_mail(http: httpx.Client, target: str, text: str, timeout: float = 10.0) -> dict[str, Any]:
@@ -106,7 +88,7 @@ def test_worker_onboarding_and_approval(stack: LocalStack, http: httpx.Client) -
     assert submitted.json()["status"] == "pending_review"
     assert [c["status"] for c in submitted.json()["certificates"]] == ["uploaded"]
 
-    admin = _admin(stack, http)
+    admin = new_admin(stack, http, "审核员").headers
     queue = http.get("/v1/admin/workers", params={"status": "pending_review", "limit": 100}, headers=admin)
     assert queue.status_code == 200, queue.text
     assert worker.user_id in [item["worker_id"] for item in queue.json()["items"]]
