@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib import uploads
 from chalicelib.accounts.targets import target_from
 from chalicelib.models.accounts import IdentityItem
+from chalicelib.scheduling import availability
 from chalicelib.schemas.workers import WorkerProfileIn
 from chalicelib.workers import certificates, profile, review
 
@@ -134,7 +135,16 @@ def _onboard(worker_id: str, demo: DemoWorker) -> None:
     profile.submit_profile(worker_id, LOCALE)
 
 
+WORKING_WEEK: dict[str, list[list[str]]] = {
+    **{day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
+    "sat": [["09:00", "17:00"]],
+}
+"""The demo workers' hours: weekdays 8-18, Saturdays 9-17, Sundays off."""
+
+
 def _seed_one(worker_id: str, demo: DemoWorker) -> str:
+    if availability.get_availability(worker_id).updated_at is None:
+        availability.set_availability(worker_id, WORKING_WEEK, [])
     current = profile.load_profile(worker_id)
     status = current.status if current else "draft"
     if status in ("verified", "suspended"):
