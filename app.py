@@ -7,13 +7,35 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib.config import settings
-from chalicelib.handlers import admin_workers, auth, availability, catalog, me, meta, worker_search, workers
+from chalicelib.handlers import (
+    admin_workers,
+    auth,
+    availability,
+    catalog,
+    me,
+    meta,
+    orders,
+    worker_orders,
+    worker_search,
+    workers,
+)
 from chalicelib.observability import powertools_middleware
 
 app = Chalice(app_name="jiazheng")
 app.register_middleware(powertools_middleware, "all")
 
-for area in (meta, auth, me, catalog, workers, availability, worker_search, admin_workers):
+for area in (
+    meta,
+    auth,
+    me,
+    catalog,
+    workers,
+    availability,
+    worker_search,
+    admin_workers,
+    orders,
+    worker_orders,
+):
     app.register_blueprint(area.api.blueprint)
 
 if settings().is_local:
