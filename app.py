@@ -14,7 +14,9 @@ from chalicelib.handlers import (
     catalog,
     me,
     meta,
+    order_chat,
     orders,
+    reviews,
     worker_orders,
     worker_search,
     workers,
@@ -35,6 +37,8 @@ for area in (
     admin_workers,
     orders,
     worker_orders,
+    order_chat,
+    reviews,
 ):
     app.register_blueprint(area.api.blueprint)
 

@@ -139,6 +139,15 @@ def is_bookable(service: ServiceView) -> bool:
     return service.status == "active"
 
 
+def _average(item: ServiceItem, count: int) -> float:
+    """Mean stars over the three aspects of every review (exact from the integer points sum)."""
+    if not count:
+        return 0.0
+    if item.rating_points_sum:
+        return round(item.rating_points_sum / (3 * count), 2)
+    return round(item.rating_sum / count, 2)
+
+
 def _view(item: ServiceItem) -> ServiceView:
     rating_count = int(item.rating_count or 0)
     return ServiceView(
@@ -155,7 +164,7 @@ def _view(item: ServiceItem) -> ServiceView:
         duration_minutes=int(item.duration_minutes),
         currency=item.currency,
         status=item.status,
-        rating=round(item.rating_sum / rating_count, 2) if rating_count else 0.0,
+        rating=_average(item, rating_count),
         rating_count=rating_count,
         order_count=int(item.order_count or 0),
         created_at=item.created_at,
@@ -312,6 +321,7 @@ def create_service(fields: dict[str, Any], *, actor: Actor, service_id: str | No
         currency="CNY",
         status="active",
         rating_sum=0,
+        rating_points_sum=0,
         rating_count=0,
         order_count=0,
         version=1,

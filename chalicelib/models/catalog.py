@@ -41,6 +41,7 @@ class ServiceItem(MainItem):
     currency = UnicodeAttribute(default="CNY")
     status = UnicodeAttribute(default="active")
     rating_sum = NumberAttribute(default=0)
+    rating_points_sum = NumberAttribute(default=0)  # exact: quality + attitude + skill, summed
     rating_count = NumberAttribute(default=0)
     order_count = NumberAttribute(default=0)
     version = NumberAttribute(default=1)  # +1 per admin edit: the condition that stops lost updates

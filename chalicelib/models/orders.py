@@ -4,12 +4,12 @@ Keys (docs/orders.md has the access patterns):
 - order            ``ORDER#<id> / ORDER``
                    gsi1 ``CUSTOMER#<customer id>#ORDERS`` / ``<created_at>#<id>`` (a customer's orders)
                    gsi2 ``WORKER#<worker id>#JOBS`` / ``<start_at>#<id>`` (a worker's jobs, once assigned)
-- timeline event   ``ORDER#<id> / EVENT#<at>#<seq>``
+- timeline event   ``ORDER#<id> / ORDER#EVENT#<at>#<order version>``
 - chat message     ``ORDER#<id> / MSG#<ulid>``
 - review           ``ORDER#<id> / REVIEW`` (at most one, by construction);
                    gsi1 ``WORKER#<worker id>#REVIEWS`` / ``<created_at>#<id>`` (newest first)
-One Query of the partition (``sk`` from ``EVENT#`` to ``ORDER``) returns the order with its
-timeline; chat pages are a Query of ``MSG#`` keys.
+One Query of the partition (``begins_with(sk, "ORDER")``) returns the order with its timeline and
+nothing else (chat and review keys sort apart); chat pages are a Query of ``MSG#`` keys.
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.models.base import MainItem
 
-__all__ = ["MessageItem", "OrderEventItem", "OrderItem", "ReviewItem"]
+__all__ = [
+    "CalendarGuardItem",
+    "IdempotencyItem",
+    "MessageItem",
+    "OrderEventItem",
+    "OrderItem",
+    "ReviewItem",
+    "UnpaidHoldsItem",
+]
 
 
 class OrderItem(MainItem):
@@ -47,6 +55,16 @@ class OrderItem(MainItem):
     version = NumberAttribute(default=1)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute(null=True)
+    # booking / lifecycle (issue 4)
+    reservation_sk = UnicodeAttribute(null=True)  # the worker-day reservation's sort key, while one is held
+    unpaid_slot = NumberAttribute(null=True)  # which of the customer's UnpaidHoldsItem slots it holds
+    payment_ref = UnicodeAttribute(null=True)
+    paid_at = UnicodeAttribute(null=True)
+    cancelled_at = UnicodeAttribute(null=True)
+    cancelled_by = UnicodeAttribute(null=True)  # customer | worker | admin | system
+    cancel_reason = UnicodeAttribute(null=True)
+    cancellation_fee = NumberAttribute(null=True)  # fen kept under the policy
+    refund_amount = NumberAttribute(null=True)  # fen owed back; the payment step pays it out
 
     @staticmethod
     def key(order_id: str) -> tuple[str, str]:
@@ -88,3 +106,59 @@ class ReviewItem(MainItem):
     skill = NumberAttribute()
     comment = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+
+
+class CalendarGuardItem(MainItem):
+    """``CAL#<worker id>#<date> / GUARD``: the version of a worker-day's calendar.
+
+    Every booking of the day reads it before checking the day's reservations and writes it with
+    a condition on the version read (in the same transaction as the reservation), so of two
+    bookings that checked the same state only one can commit. Its sort key does not start with
+    a digit, so the slot Query (``begins_with(sk, <date>)``) never returns it.
+    """
+
+    version = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(worker_id: str, day: str) -> tuple[str, str]:
+        return f"CAL#{worker_id}#{day}", "GUARD"
+
+
+class UnpaidHoldsItem(MainItem):
+    """``CUSTOMER#<id> / UNPAID``: the customer's three unpaid-order slots.
+
+    Slot ``i`` is taken while ``hold<i>_until`` (epoch seconds, the order's ``pay_by``) is in the
+    future; booking takes a free slot with a condition that it is absent or lapsed, so the limit
+    holds under races and an order that expires unpaid frees its slot by itself (no timer, no
+    TTL). Paying or cancelling frees it at once.
+    """
+
+    hold0_until = NumberAttribute(null=True)
+    hold0_order = UnicodeAttribute(null=True)
+    hold1_until = NumberAttribute(null=True)
+    hold1_order = UnicodeAttribute(null=True)
+    hold2_until = NumberAttribute(null=True)
+    hold2_order = UnicodeAttribute(null=True)
+
+    SLOTS = 3
+
+    @staticmethod
+    def key(customer_id: str) -> tuple[str, str]:
+        return f"CUSTOMER#{customer_id}", "UNPAID"
+
+
+class IdempotencyItem(MainItem):
+    """``IDEMP#<customer id>#<key> / IDEMP``: an ``Idempotency-Key`` used to create an order.
+
+    Written in the booking transaction (condition: not exists); holds the hash of the request
+    body and the first response, which a replay with the same body returns. Kept a day (TTL).
+    """
+
+    order_id = UnicodeAttribute()
+    body_hash = UnicodeAttribute()
+    response = JSONAttribute()
+    created_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(customer_id: str, idempotency_key: str) -> tuple[str, str]:
+        return f"IDEMP#{customer_id}#{idempotency_key}", "IDEMP"

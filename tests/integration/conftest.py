@@ -38,12 +38,12 @@ def _clear_clients() -> None:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     with mock_aws():
         ddb = boto3.client("dynamodb")
-        for spec in resources.TABLES:
-            create_table(ddb, spec)
+        for table in resources.TABLES:
+            create_table(ddb, table)
         sqs = boto3.client("sqs")
-        urls = {spec.name: create_queue(sqs, spec) for spec in resources.QUEUES}
-        for spec in resources.QUEUES:
-            monkeypatch.setenv(spec.env_var, urls[spec.name])
+        urls = {queue.name: create_queue(sqs, queue) for queue in resources.QUEUES}
+        for queue in resources.QUEUES:
+            monkeypatch.setenv(queue.env_var, urls[queue.name])
         boto3.client("ses").verify_email_identity(EmailAddress="no-reply@jiazheng.example")
         kms = boto3.client("kms")
         for key in resources.KEYS:

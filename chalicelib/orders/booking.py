@@ -1,0 +1,416 @@
+"""Booking: ``POST /v1/orders`` as one guarded DynamoDB transaction.
+
+The reads (service; one BatchGetItem of the customer's address, the worker-day guard and the
+customer's unpaid slots; the calendar check's two reads) decide; the one TransactWriteItems
+makes it so, or nothing:
+
+- Put the order (condition: not exists) and its ``created`` timeline event;
+- Put the reservation ``CAL#<worker>#<date> / <start>#<order>`` as ``held`` until ``pay_by``;
+- Update the worker-day guard ``CAL#<worker>#<date> / GUARD``: ``version`` + 1, condition
+  "still the version read before the calendar check". Two bookings that checked the same
+  state of the day cannot both commit; the loser re-reads and re-checks, and then sees the
+  winner's job (409 ``slot_unavailable``) or, if they did not overlap, books;
+- Update one of the customer's three unpaid slots (condition: empty or lapsed), so at most
+  three unpaid orders hold time at once (409 ``too_many_unpaid_orders``);
+- Put the ``Idempotency-Key`` record (condition: not exists) with the body hash and the
+  response, so a replay returns the first answer and a reused key with another body is 422.
+
+Without a worker there is no reservation and no guard: the order waits for payment and then
+goes to the pool. Expiry at ``pay_by`` needs no write: the slot rule ignores a lapsed hold, the
+unpaid slot counts as free once lapsed, and paying checks ``pay_by`` in its condition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import clock
+from chalicelib.catalog.services import ServiceView, bookable_service
+from chalicelib.errors import AppError, Conflict, NotFound, ValidationFailed
+from chalicelib.ids import new_id
+from chalicelib.models.accounts import AddressItem
+from chalicelib.models.base import MainItem
+from chalicelib.models.orders import (
+    CalendarGuardItem,
+    IdempotencyItem,
+    OrderEventItem,
+    OrderItem,
+    UnpaidHoldsItem,
+)
+from chalicelib.models.workers import ReservationItem
+from chalicelib.orders.policy import policy_for
+from chalicelib.orders.pricing import Price, quote
+from chalicelib.orders.transactions import commit, reasons
+from chalicelib.orders.views import OrderView, event_sk, order_view, view_from_dict
+from chalicelib.scheduling import calendar
+from chalicelib.scheduling.slots import RULES
+
+__all__ = ["SETTINGS", "BookOrder", "OrderSettings", "book_order", "customer_orders_key", "worker_jobs_key"]
+
+
+@dataclass(frozen=True)
+class OrderSettings:
+    """Booking settings: how long an unpaid order holds time, and how long a key is remembered."""
+
+    pay_minutes: int = 15
+    idempotency_hours: int = 24
+    attempts: int = 4  # re-checks after losing a race on the guard or an unpaid slot
+
+
+SETTINGS = OrderSettings()
+MAX_UNPAID = 3
+
+
+@dataclass(frozen=True)
+class BookOrder:
+    """The command: a customer books a service at an address, maybe with a chosen worker."""
+
+    customer_id: str
+    service_id: str
+    address_id: str
+    start_at: datetime
+    duration_minutes: int | None = None
+    worker_id: str | None = None
+    notes: str | None = None
+    idempotency_key: str | None = None
+
+    def body_hash(self) -> str:
+        body = {
+            "service_id": self.service_id,
+            "address_id": self.address_id,
+            "start_at": clock.iso(self.start_at),
+            "duration_minutes": self.duration_minutes,
+            "worker_id": self.worker_id,
+            "notes": self.notes,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def customer_orders_key(customer_id: str) -> str:
+    return f"CUSTOMER#{customer_id}#ORDERS"
+
+
+def worker_jobs_key(worker_id: str) -> str:
+    return f"WORKER#{worker_id}#JOBS"
+
+
+def _field_error(code: str, field_name: str, detail: str, message: str | None = None) -> ValidationFailed:
+    return ValidationFailed(
+        code, details=[{"field": field_name, "code": detail, "message": message or detail}]
+    )
+
+
+def _refused(reason: str) -> AppError:
+    if reason == "start_in_past":
+        return _field_error("start_in_past", "start_at", "start_in_past", "start_in_past")
+    return Conflict("slot_unavailable", details=[{"field": "start_at", "code": reason}])
+
+
+def _check_start_without_worker(start: datetime, now: datetime) -> None:
+    """The time rules that apply before any worker is known (grid, lead time, horizon)."""
+    if start <= now:
+        raise _refused("start_in_past")
+    problem = None
+    if (start.hour * 60 + start.minute) % RULES.grid_minutes or start.second or start.microsecond:
+        problem = "off_grid"
+    elif start < now + timedelta(minutes=RULES.lead_minutes):
+        problem = "too_soon"
+    elif start > now + timedelta(days=RULES.horizon_days):
+        problem = "too_far_ahead"
+    if problem:
+        raise ValidationFailed(
+            "invalid_start", details=[{"field": "start_at", "code": problem, "message": problem}]
+        )
+
+
+def _service(service_id: str) -> ServiceView:
+    try:
+        return bookable_service(service_id)
+    except NotFound:
+        raise _field_error("validation_failed", "service_id", "unknown_service") from None
+
+
+def _batch_get(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Raw items of ``keys`` in one strongly consistent BatchGetItem (absent ones left out)."""
+    table = MainItem.Meta.table_name
+    pending: list[dict[str, Any]] = [{"pk": pk, "sk": sk} for pk, sk in keys]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for attempt in range(4):
+        if attempt:
+            time.sleep(0.05 * 2**attempt)
+        answer = MainItem._get_connection().batch_get_item(pending, consistent_read=True)  # type: ignore[arg-type]
+        for raw in answer.get("Responses", {}).get(table, []):
+            found[(raw["pk"]["S"], raw["sk"]["S"])] = raw
+        pending = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        if not pending:
+            return found
+    raise RuntimeError("BatchGetItem left keys unprocessed")
+
+
+@dataclass(frozen=True)
+class _State:
+    """What one attempt read: where, the guard version, which unpaid slot is free."""
+
+    address: AddressItem
+    guard_version: int | None
+    free_slot: int
+
+
+def _read_state(command: BookOrder, day: str, now_epoch: float) -> _State:
+    address_key = AddressItem.key(command.customer_id, command.address_id)
+    unpaid_key = UnpaidHoldsItem.key(command.customer_id)
+    keys = [address_key, unpaid_key]
+    guard_key = CalendarGuardItem.key(command.worker_id, day) if command.worker_id else None
+    if guard_key:
+        keys.append(guard_key)
+    found = _batch_get(keys)
+    if address_key not in found:
+        raise _field_error("validation_failed", "address_id", "unknown_address")
+    address = AddressItem.from_raw_data(found[address_key])
+    guard = CalendarGuardItem.from_raw_data(found[guard_key]) if guard_key and guard_key in found else None
+    holds = UnpaidHoldsItem.from_raw_data(found[unpaid_key]) if unpaid_key in found else None
+    free = [
+        slot
+        for slot in range(MAX_UNPAID)
+        if holds is None or (getattr(holds, f"hold{slot}_until") or 0) <= now_epoch
+    ]
+    if not free:
+        raise Conflict("too_many_unpaid_orders", limit=MAX_UNPAID)
+    return _State(address, int(guard.version) if guard else None, free[0])
+
+
+def _snapshot(address: AddressItem) -> dict[str, Any]:
+    """The address as the order keeps it: later edits of the saved address do not move the job."""
+    return {
+        "address_id": address.address_id,
+        "label": address.label,
+        "contact_name": address.contact_name,
+        "contact_phone": address.contact_phone_masked,
+        "city": address.city,
+        "district": address.district,
+        "detail": address.detail,
+        "lat": float(address.lat) if address.lat is not None else None,
+        "lng": float(address.lng) if address.lng is not None else None,
+    }
+
+
+class _Tags:
+    """Names of the transaction's items in pynamodb's send order, to read cancellation reasons."""
+
+    def __init__(self) -> None:
+        self.puts: list[str] = []
+        self.updates: list[str] = []
+
+    def failed(self, error: TransactWriteError) -> set[str]:
+        order = self.puts + self.updates
+        return {
+            name
+            for name, code in zip(order, reasons(error), strict=False)
+            if code == "ConditionalCheckFailed"
+        }
+
+
+def _attempt(command: BookOrder, service: ServiceView, price: Price, start: datetime) -> OrderView:
+    now = clock.now()
+    now_iso, now_epoch = clock.iso(now), now.timestamp()
+    day = start.date().isoformat()
+    state = _read_state(command, day, now_epoch)
+    place = calendar.place_of(state.address)
+    if command.worker_id:
+        refusal = calendar.check_booking(
+            command.worker_id,
+            category=service.category,
+            duration_minutes=price.duration_minutes,
+            start=start,
+            place=place,
+        )
+        if refusal:
+            raise _refused(refusal)
+    order_id = new_id("ord")
+    pay_by = now + timedelta(minutes=SETTINGS.pay_minutes)
+    end = start + timedelta(minutes=price.duration_minutes)
+    reservation_sk = f"{clock.iso(start)}#{order_id}" if command.worker_id else None
+    order = OrderItem(
+        *OrderItem.key(order_id),
+        order_id=order_id,
+        customer_id=command.customer_id,
+        worker_id=command.worker_id,
+        service_id=service.service_id,
+        category=service.category,
+        status="pending_payment",
+        address=_snapshot(state.address),
+        price_amount=price.amount,
+        currency=price.currency,
+        start_at=clock.iso(start),
+        end_at=clock.iso(end),
+        duration_minutes=price.duration_minutes,
+        pay_by=clock.iso(pay_by),
+        check_in_code=f"{secrets.randbelow(10_000):04d}",
+        cancellation_policy=policy_for(service.category).snapshot(),
+        notes=command.notes,
+        version=1,
+        created_at=now_iso,
+        updated_at=now_iso,
+        reservation_sk=reservation_sk,
+        unpaid_slot=state.free_slot,
+        gsi1pk=customer_orders_key(command.customer_id),
+        gsi1sk=f"{now_iso}#{order_id}",
+    )
+    created = OrderEventItem(
+        order.pk,
+        event_sk(now_iso, 1),
+        order_id=order_id,
+        event="created",
+        at=now_iso,
+        by=command.customer_id,
+        details={"price_amount": price.amount, "worker_id": command.worker_id},
+    )
+    view = order_view(order, [created], show_check_in_code=True, now=now)
+    tags = _Tags()
+
+    def build(tx: TransactWrite) -> None:
+        tags.puts.clear()
+        tags.updates.clear()
+        tx.save(order, condition=OrderItem.pk.does_not_exist())
+        tags.puts.append("order")
+        tx.save(created)
+        tags.puts.append("event")
+        if command.worker_id and reservation_sk:
+            tx.save(
+                ReservationItem(
+                    ReservationItem.partition(command.worker_id, day),
+                    reservation_sk,
+                    worker_id=command.worker_id,
+                    order_id=order_id,
+                    start=clock.iso(start),
+                    end=clock.iso(end),
+                    lat=place.at.lat if place.at else None,
+                    lng=place.at.lng if place.at else None,
+                    status="held",
+                    hold_until=int(pay_by.timestamp()),
+                ),
+                condition=ReservationItem.pk.does_not_exist(),
+            )
+            tags.puts.append("reservation")
+        if command.idempotency_key:
+            tx.save(
+                IdempotencyItem(
+                    *IdempotencyItem.key(command.customer_id, command.idempotency_key),
+                    order_id=order_id,
+                    body_hash=command.body_hash(),
+                    response=view.to_dict(),
+                    created_at=now_iso,
+                    ttl=int(now_epoch) + SETTINGS.idempotency_hours * 3600,
+                ),
+                condition=IdempotencyItem.pk.does_not_exist(),
+            )
+            tags.puts.append("idempotency")
+        if command.worker_id:
+            guard = CalendarGuardItem(*CalendarGuardItem.key(command.worker_id, day))
+            read = state.guard_version
+            tx.update(
+                guard,
+                [CalendarGuardItem.version.set((read or 0) + 1)],
+                condition=(
+                    CalendarGuardItem.pk.does_not_exist()
+                    if read is None
+                    else CalendarGuardItem.version == read
+                ),
+            )
+            tags.updates.append("guard")
+        slot = state.free_slot
+        until = getattr(UnpaidHoldsItem, f"hold{slot}_until")
+        tx.update(
+            UnpaidHoldsItem(*UnpaidHoldsItem.key(command.customer_id)),
+            [until.set(int(pay_by.timestamp())), getattr(UnpaidHoldsItem, f"hold{slot}_order").set(order_id)],
+            condition=until.does_not_exist() | (until <= int(now_epoch)),
+        )
+        tags.updates.append("unpaid")
+
+    try:
+        commit(build)
+    except TransactWriteError as error:
+        failed = tags.failed(error)
+        if "idempotency" in failed:
+            raise _Replay() from error
+        raise _LostRace("unpaid" if failed == {"unpaid"} else "guard") from error
+    return view
+
+
+class _Replay(Exception):
+    """The Idempotency-Key was written by an earlier request."""
+
+
+class _LostRace(Exception):
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+def _replay(command: BookOrder) -> OrderView | None:
+    """The first response for this key, or None when the key was never used; 422 for another body."""
+    if not command.idempotency_key:
+        return None
+    try:
+        item = IdempotencyItem.get(
+            *IdempotencyItem.key(command.customer_id, command.idempotency_key), consistent_read=True
+        )
+    except IdempotencyItem.DoesNotExist:
+        return None
+    if item.body_hash != command.body_hash():
+        raise ValidationFailed(
+            "idempotency_key_reused",
+            details=[{"field": "Idempotency-Key", "code": "idempotency_key_reused", "message": "reused"}],
+        )
+    return view_from_dict(dict(item.response))
+
+
+def book_order(command: BookOrder) -> tuple[OrderView, bool]:
+    """Book; returns the order and whether it is a replay of an earlier request with the same key.
+
+    Any refusal is first checked against the ``Idempotency-Key``: a replay of a request that
+    succeeded (whose slot is now, of course, taken by itself) returns the first response.
+    """
+    try:
+        return _book(command), False
+    except (AppError, _Replay):
+        replayed = _replay(command)
+        if replayed is not None:
+            return replayed, True
+        raise
+
+
+def _book(command: BookOrder) -> OrderView:
+    now = clock.now()
+    start = command.start_at.astimezone(clock.SHANGHAI)
+    if start <= now:
+        raise _refused("start_in_past")
+    service = _service(command.service_id)
+    price = quote(
+        price_unit=service.price_unit,
+        price_min=service.price_min,
+        service_minutes=service.duration_minutes,
+        currency=service.currency,
+        duration_minutes=command.duration_minutes,
+    )
+    if not command.worker_id:
+        _check_start_without_worker(start, now)
+    lost = "guard"
+    for _ in range(SETTINGS.attempts):
+        try:
+            return _attempt(command, service, price, start)
+        except _LostRace as race:
+            lost = race.what
+    if lost == "unpaid":
+        raise Conflict("too_many_unpaid_orders", limit=MAX_UNPAID)
+    raise Conflict("slot_unavailable") if command.worker_id else Conflict("booking_busy")
