@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
 from chalicelib.basemodel import Model
+from chalicelib.orders.states import Status
 from chalicelib.schemas.common import ListQuery
 from chalicelib.web.schemas import StrictModel
 
@@ -24,19 +25,8 @@ __all__ = [
     "TimelineOut",
 ]
 
-OrderStatus = Literal[
-    "pending_payment",
-    "paid",
-    "assigned",
-    "en_route",
-    "arrived",
-    "in_service",
-    "finished",
-    "completed",
-    "cancelled",
-    "refunded",
-    "disputed",
-]
+OrderStatus = Status
+"""The statuses of API.md, from the one state machine (``chalicelib.orders.states``)."""
 _ID = r"^[A-Za-z0-9_-]{1,64}$"
 
 
