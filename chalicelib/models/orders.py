@@ -4,6 +4,7 @@ Keys (docs/orders.md has the access patterns):
 - order            ``ORDER#<id> / ORDER``
                    gsi1 ``CUSTOMER#<customer id>#ORDERS`` / ``<created_at>#<id>`` (a customer's orders)
                    gsi2 ``WORKER#<worker id>#JOBS`` / ``<start_at>#<id>`` (a worker's jobs, once assigned)
+                   or, while a paid order waits in the pool, ``POOL#<category>#<city>#<district>``
 - timeline event   ``ORDER#<id> / ORDER#EVENT#<at>#<order version>``
 - chat message     ``ORDER#<id> / MSG#<ulid>``
 - review           ``ORDER#<id> / REVIEW`` (at most one, by construction);

@@ -55,7 +55,15 @@ from chalicelib.orders.views import OrderView, event_sk, order_view, view_from_d
 from chalicelib.scheduling import calendar
 from chalicelib.scheduling.slots import RULES
 
-__all__ = ["SETTINGS", "BookOrder", "OrderSettings", "book_order", "customer_orders_key", "worker_jobs_key"]
+__all__ = [
+    "SETTINGS",
+    "BookOrder",
+    "OrderSettings",
+    "book_order",
+    "customer_orders_key",
+    "pool_key",
+    "worker_jobs_key",
+]
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,15 @@ def customer_orders_key(customer_id: str) -> str:
 
 def worker_jobs_key(worker_id: str) -> str:
     return f"WORKER#{worker_id}#JOBS"
+
+
+def pool_key(category: str, city: str, district: str) -> str:
+    """gsi2 partition of the paid orders without a worker of one skill in one district (the pool).
+
+    An order without a worker never has a jobs key, so gsi2 is free for it until a worker
+    accepts (which replaces this key with hers).
+    """
+    return f"POOL#{category}#{city}#{district}"
 
 
 def _field_error(code: str, field_name: str, detail: str, message: str | None = None) -> ValidationFailed:

@@ -29,7 +29,7 @@ from chalicelib.errors import Conflict, Forbidden, ValidationFailed
 from chalicelib.models.orders import CalendarGuardItem, OrderEventItem, OrderItem, UnpaidHoldsItem
 from chalicelib.models.workers import AvailabilityItem, ReservationItem
 from chalicelib.orders.access import OrderAccess, load_order, order_for
-from chalicelib.orders.booking import SETTINGS, worker_jobs_key
+from chalicelib.orders.booking import SETTINGS, pool_key, worker_jobs_key
 from chalicelib.orders.policy import Policy, cancel_terms, policy_for, reschedule_allowed
 from chalicelib.orders.states import Actor, Event, transition
 from chalicelib.orders.transactions import commit, reasons
@@ -170,6 +170,8 @@ def cancel(order_id: str, user_id: str, role: str, reason: str) -> OrderView:
         OrderItem.reservation_sk.remove(),
         OrderItem.unpaid_slot.remove(),
     ]
+    if not order.worker_id and order.gsi2pk:
+        actions += [OrderItem.gsi2pk.remove(), OrderItem.gsi2sk.remove()]  # leaves the pool
 
     def extra(tx: TransactWrite) -> None:
         _release_reservation(tx, order)
@@ -410,6 +412,15 @@ def mark_paid(order_id: str, payment_ref: str) -> OrderView:
             # she sees the job among her jobs from now on, to accept it
             actions += [
                 OrderItem.gsi2pk.set(worker_jobs_key(order.worker_id)),
+                OrderItem.gsi2sk.set(f"{order.start_at}#{order_id}"),
+            ]
+        else:
+            # no worker: the order enters the pool of its skill and district (worker_side.available)
+            where = order.address or {}
+            actions += [
+                OrderItem.gsi2pk.set(
+                    pool_key(order.category, where.get("city", ""), where.get("district", ""))
+                ),
                 OrderItem.gsi2sk.set(f"{order.start_at}#{order_id}"),
             ]
 
