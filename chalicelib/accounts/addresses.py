@@ -19,7 +19,7 @@ from chalicelib.crypto import decrypt, encrypt
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.models.accounts import AddressItem, UserItem
-from chalicelib.models.base import transact_write
+from chalicelib.models.base import cancellation_reasons, transact_write
 
 __all__ = [
     "MAX_ADDRESSES",
@@ -130,7 +130,7 @@ def create_address(user_id: str, fields: dict[str, Any]) -> AddressView:
                 & (UserItem.address_count.does_not_exist() | (UserItem.address_count < MAX_ADDRESSES)),
             )
     except TransactWriteError as error:
-        reasons = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
+        reasons = cancellation_reasons(error)
         if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
             raise Conflict("too_many_addresses", limit=MAX_ADDRESSES) from error
         raise

@@ -19,7 +19,7 @@ from chalicelib.accounts.targets import Target
 from chalicelib.crypto import digest, same
 from chalicelib.errors import AppError, RateLimited
 from chalicelib.models.accounts import CodeItem, IdentityItem
-from chalicelib.models.base import transact_write
+from chalicelib.models.base import cancellation_reasons, transact_write
 from chalicelib.notifications.outgoing import queue_message
 from chalicelib.ratelimit import daily_hit_in, daily_window, hit_window
 
@@ -77,7 +77,7 @@ def issue_code(target: Target, purpose: Purpose, *, client_ip: str, locale: str,
             )
     except TransactWriteError as error:
         # Reasons come in pynamodb's order: the code put first, then the counter update.
-        reasons = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
+        reasons = cancellation_reasons(error)
         if reasons and reasons[0] in ("ConditionalCheckFailed", "TransactionConflict"):
             raise RateLimited("code_resend_too_soon", retry_after=POLICY.code_resend_seconds) from error
         if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":

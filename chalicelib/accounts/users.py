@@ -17,7 +17,7 @@ from chalicelib.crypto import blind_index, decrypt, encrypt
 from chalicelib.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.models.accounts import IdentityItem, UserItem
-from chalicelib.models.base import transact_write
+from chalicelib.models.base import cancellation_reasons, transact_write
 from chalicelib.notifications.outgoing import queue_message
 from chalicelib.observability import logger, metrics
 
@@ -114,10 +114,6 @@ def _identity(kind: str, blind: str, user_id: str) -> IdentityItem:
     return IdentityItem(pk, sk, user_id=user_id, kind=kind)
 
 
-def _reasons(error: TransactWriteError) -> list[str | None]:
-    return [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
-
-
 def register(target: Target, code: str, password: str, name: str, role: Role) -> tuple[UserView, TokenPair]:
     """Create an account from a verified phone or e-mail, atomically with using up the code.
 
@@ -135,7 +131,7 @@ def register(target: Target, code: str, password: str, name: str, role: Role) ->
             )
             transaction.save(user, condition=UserItem.pk.does_not_exist())
     except TransactWriteError as error:
-        reasons = _reasons(error)
+        reasons = cancellation_reasons(error)
         if len(reasons) > 1 and reasons[1] in ("ConditionalCheckFailed", "TransactionConflict"):
             raise Conflict("already_registered") from error
         if reasons and reasons[0] in ("ConditionalCheckFailed", "TransactionConflict"):

@@ -11,13 +11,14 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import settings
 
-__all__ = ["Gsi1", "Gsi2", "MainItem", "connection", "transact_write"]
+__all__ = ["Gsi1", "Gsi2", "MainItem", "cancellation_reasons", "connection", "transact_write"]
 
 
 class Gsi1(GlobalSecondaryIndex[Any]):
@@ -77,3 +78,8 @@ def transact_write() -> TransactWrite:
     the calls: the cancellation reasons of a failed transaction follow that order.
     """
     return TransactWrite(connection=connection())
+
+
+def cancellation_reasons(error: TransactWriteError) -> list[str | None]:
+    """The reason code of each item of a cancelled transaction, in pynamodb's send order."""
+    return [reason.code if reason else None for reason in (error.cancellation_reasons or [])]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.models.base import cancellation_reasons as reasons
 from chalicelib.models.base import transact_write
 from chalicelib.observability import metrics
 
@@ -23,11 +24,6 @@ __all__ = ["ATTEMPTS", "commit", "reasons"]
 
 ATTEMPTS = 8
 _BASE_PAUSE_SECONDS = 0.01
-
-
-def reasons(error: TransactWriteError) -> list[str | None]:
-    """The cancellation reason codes, one per item in pynamodb's send order (checks, deletes, puts, updates)."""
-    return [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
 
 
 def _conflict_only(codes: list[str | None]) -> bool:

@@ -35,7 +35,7 @@ from chalicelib.crypto import blind_index
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.geo import encode_geohash
 from chalicelib.models.accounts import IdentityItem
-from chalicelib.models.base import transact_write
+from chalicelib.models.base import cancellation_reasons, transact_write
 from chalicelib.models.workers import CertificateItem, WorkerProfileItem
 from chalicelib.workers.certificates import (
     EDITABLE_STATUSES,
@@ -301,10 +301,6 @@ def _set_or_remove(attribute: Any, value: Any) -> Any:
     return attribute.remove() if value is None else attribute.set(value)
 
 
-def _reasons(error: TransactWriteError) -> list[str | None]:
-    return [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
-
-
 def save_profile(worker_id: str, fields: ProfileFields, locale: str) -> WorkerProfileView:
     """Create or replace the caller's profile (``PUT`` semantics; see the module docstring).
 
@@ -359,7 +355,7 @@ def save_profile(worker_id: str, fields: ProfileFields, locale: str) -> WorkerPr
                     condition=WorkerProfileItem.status == old_status,
                 )
     except TransactWriteError as error:
-        reasons = _reasons(error)
+        reasons = cancellation_reasons(error)
         if id_changed and len(reasons) > claim_index and reasons[claim_index] == "ConditionalCheckFailed":
             raise Conflict(
                 "id_number_in_use",
