@@ -1,4 +1,9 @@
-"""Message templates in zh-CN and en, keyed by template name."""
+"""Message templates in zh-CN and en, keyed by template name.
+
+The account and worker-review templates live here; other domains keep theirs next to their code
+(e.g. ``chalicelib.orders.messages``) and add them with :func:`register` when imported, so a
+module that sends a message has always registered its templates first.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 
 from chalicelib.i18n import DEFAULT_LOCALE
 
-__all__ = ["Rendered", "render"]
+__all__ = ["Rendered", "register", "render"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,16 @@ _TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
 }
+
+
+def register(templates: dict[str, dict[str, tuple[str, str]]]) -> None:
+    """Add templates (name -> locale -> (subject, body)); every one needs the default locale."""
+    for name, texts in templates.items():
+        if DEFAULT_LOCALE not in texts:
+            raise ValueError(f"template {name!r} has no {DEFAULT_LOCALE} text")
+        if name in _TEMPLATES and _TEMPLATES[name] != texts:
+            raise ValueError(f"template {name!r} is already registered with other texts")
+        _TEMPLATES[name] = texts
 
 
 def render(template: str, locale: str, **params: Any) -> Rendered:
