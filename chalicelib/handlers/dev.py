@@ -1,4 +1,4 @@
-"""Local-stage tools (``/v1/dev/*``): the outbox of "sent" messages and the movable clock.
+"""Local-stage tools (``/v1/dev/*``): the outbox of "sent" messages, the movable clock, the local wallet.
 
 ``app.py`` registers this blueprint only when the stage is ``local``: on any deployed stage the
 routes do not exist at all.
@@ -14,7 +14,7 @@ from pydantic import Field
 from chalicelib import clock
 from chalicelib.basemodel import Model
 from chalicelib.models.accounts import OutboxItem
-from chalicelib.web import Api, Request
+from chalicelib.web import Api, Reply, Request
 from chalicelib.web.schemas import StrictModel
 
 api = Api("dev", local_only=True)
@@ -93,3 +93,47 @@ def advance_clock(request: Request[ClockAdvance]) -> ClockNow:
     """Move the local clock forward for the API and the event runner alike."""
     clock.set_local_offset(clock.offset() + timedelta(minutes=request.body.advance_minutes))
     return ClockNow(now=clock.now())
+
+
+class CompletePayment(StrictModel):
+    outcome: Literal["succeeded", "failed"] = Field(
+        "succeeded", description="How the customer's wallet ends the payment."
+    )
+
+
+class PaymentCompleted(Model):
+    payment_id: str
+    intent_id: str
+    outcome: Literal["succeeded", "failed"]
+    event_id: str = Field(description="The webhook event sent to the API (processed asynchronously).")
+
+
+@api.post(
+    "/v1/dev/payments/{payment_id}/complete",
+    body=CompletePayment,
+    response=PaymentCompleted,
+    status=202,
+    errors=(404, 409),
+)
+def complete_payment(request: Request[CompletePayment]) -> Reply:
+    """The local payment provider finishes a payment as the customer's wallet would, and sends the
+    signed webhook (``payment_intent.succeeded`` / ``payment_intent.payment_failed``) to this API."""
+    from chalicelib.errors import Conflict, NotFound
+    from chalicelib.payments import gateway
+    from chalicelib.payments.intents import payment_by_id
+    from chalicelib.payments.local_provider import LocalProvider
+
+    provider = gateway.provider()
+    if not isinstance(provider, LocalProvider):
+        raise Conflict("not_local_provider")
+    payment = payment_by_id(request.path["payment_id"])
+    if payment is None or not payment.intent_id:
+        raise NotFound()
+    event_id = provider.complete(payment.intent_id, request.body.outcome)
+    answer = PaymentCompleted(
+        payment_id=payment.payment_id,
+        intent_id=payment.intent_id,
+        outcome=request.body.outcome,
+        event_id=event_id,
+    )
+    return Reply(answer, 202)

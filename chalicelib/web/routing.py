@@ -59,6 +59,7 @@ class Request(Generic[B]):
     request_id: str
     client_ip: str
     principal_or_none: Principal | None = None
+    raw_body: bytes = b""  # exactly as sent, for routes that check a signature over it (webhooks)
 
     @property
     def principal(self) -> Principal:
@@ -225,6 +226,7 @@ def _dispatch(
             request_id=request_id,
             client_ip=str((context.get("identity") or {}).get("sourceIp") or "unknown"),
             principal_or_none=principal,
+            raw_body=_raw(current.raw_body),
         )
         result = handler(request)
         response = _success(result, status, locale, request_id)
@@ -283,6 +285,10 @@ def _authorize(
         raise Forbidden()
     logger.append_keys(user_id=principal.user_id, role=principal.role)
     return principal
+
+
+def _raw(raw: str | bytes | None) -> bytes:
+    return raw.encode() if isinstance(raw, str) else raw or b""
 
 
 def _parse_body(raw: str | bytes | None, model: type[BaseModel] | None) -> BaseModel:
