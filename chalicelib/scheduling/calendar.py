@@ -2,7 +2,9 @@
 
 :func:`free_slots` (the slots endpoint: which starts are free) and :func:`check_booking`
 (booking: is this start free) read the same things the same way and hand them to the same
-rule, :func:`chalicelib.scheduling.slots.check_start`.
+rule, :func:`chalicelib.scheduling.slots.check_start`. Every path that puts a job on a worker's
+day asks :func:`check_booking`: booking, accepting from the pool, and moving a job (a reschedule
+or an admin's reassignment, which leave the job's own reservation out with ``ignore_order_id``).
 
 Reads, at most two round trips whatever the worker's history:
 
@@ -20,7 +22,7 @@ duration a few minutes stale, and booking re-reads the service itself.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -50,6 +52,7 @@ __all__ = [
     "check_booking",
     "free_slots",
     "place_of",
+    "place_of_snapshot",
 ]
 
 SERVICE_CACHE_SECONDS = 300.0
@@ -83,6 +86,17 @@ def place_of(address: AddressItem) -> Place:
         else None
     )
     return Place(city=address.city, district=address.district, at=at)
+
+
+def place_of_snapshot(address: Mapping[str, Any] | None) -> Place:
+    """The place of an order's address snapshot (the order keeps the address as it was at booking)."""
+    where = address or {}
+    at = (
+        Point(float(where["lat"]), float(where["lng"]))
+        if where.get("lat") is not None and where.get("lng") is not None
+        else None
+    )
+    return Place(city=str(where.get("city", "")), district=str(where.get("district", "")), at=at)
 
 
 def _invalid(field_name: str, code: str, message: str) -> ValidationFailed:
@@ -150,8 +164,18 @@ def _job(item: ReservationItem) -> Job:
     return Job(datetime.fromisoformat(item.start), datetime.fromisoformat(item.end), at, hold_until)
 
 
-def _plan(worker_id: str, day: date, availability: AvailabilityItem | None, *, consistent: bool) -> DayPlan:
-    """The day's windows and, if there are any, its reservations (the one Query)."""
+def _plan(
+    worker_id: str,
+    day: date,
+    availability: AvailabilityItem | None,
+    *,
+    consistent: bool,
+    ignore_order_id: str | None = None,
+) -> DayPlan:
+    """The day's windows and, if there are any, its reservations (the one Query).
+
+    ``ignore_order_id``'s own reservation is left out: a job being moved does not block itself.
+    """
     weekly = dict(availability.weekly or {}) if availability else {}
     exceptions = list(availability.exceptions or []) if availability else []
     windows = windows_on(day, weekly, exceptions)
@@ -162,7 +186,8 @@ def _plan(worker_id: str, day: date, availability: AvailabilityItem | None, *, c
         ReservationItem.sk.startswith(day.isoformat()),
         consistent_read=consistent,
     )
-    return DayPlan(day, windows, tuple(_job(item) for item in reservations))
+    jobs = tuple(_job(item) for item in reservations if item.order_id != ignore_order_id)
+    return DayPlan(day, windows, jobs)
 
 
 def _check_day(day: date, today: date) -> None:
@@ -219,18 +244,27 @@ def check_booking(
     duration_minutes: int,
     start: datetime,
     place: Place | None,
+    ignore_order_id: str | None = None,
 ) -> Refusal | None:
     """Why ``worker_id`` cannot take this job at ``start``, or None when she can.
 
     The check booking makes before it writes the reservation (strongly consistent reads, the
     same rule the slots endpoint applies). 404 for a worker who is not verified; 422 for a
-    category she does not offer or a place outside her areas. The caller still has to guard
-    the write itself against a concurrent booking of the same day.
+    category she does not offer or a place outside her areas. ``ignore_order_id`` leaves that
+    order's own reservation out of the day (moving a job: its old time does not block the new
+    one). The caller still has to guard the write itself against a concurrent booking of the
+    same day: read the worker-day guard *before* this check and condition the write on it.
     """
     profile_key, availability_key = WorkerProfileItem.key(worker_id), AvailabilityItem.key(worker_id)
     found = _batch_get(
         [(WorkerProfileItem, profile_key), (AvailabilityItem, availability_key)], consistent=True
     )
     _verified_worker(found.get(profile_key), category, place)
-    plan = _plan(worker_id, local_day(start), found.get(availability_key), consistent=True)
+    plan = _plan(
+        worker_id,
+        local_day(start),
+        found.get(availability_key),
+        consistent=True,
+        ignore_order_id=ignore_order_id,
+    )
     return check_start(plan, start, duration_minutes, at=place.at if place else None, now=clock.now())
