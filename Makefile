@@ -47,6 +47,7 @@ e2e: $(STAMP) $(NODE_STAMP)
 bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bench.import_time
 	$(BIN)/python -m bench.slots_and_search
+	$(BIN)/python -m bench.booking
 
 clean:
 	rm -rf $(VENV) .local infra/cdk/cdk.out .chalice/deployments
