@@ -8,6 +8,7 @@ from chalice import Chalice
 
 from chalicelib.config import settings
 from chalicelib.handlers import (
+    admin_orders,
     admin_workers,
     auth,
     availability,
@@ -16,6 +17,7 @@ from chalicelib.handlers import (
     meta,
     order_chat,
     orders,
+    payments,
     reviews,
     worker_orders,
     worker_search,
@@ -35,7 +37,9 @@ for area in (
     availability,
     worker_search,
     admin_workers,
+    admin_orders,
     orders,
+    payments,
     worker_orders,
     order_chat,
     reviews,
@@ -52,5 +56,45 @@ if settings().is_local:
 def notifications_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SQS consumer of the ``notifications`` queue (wired by CDK with ReportBatchItemFailures)."""
     from chalicelib.events.notifications import handler
+
+    return handler(event, context)
+
+
+@app.lambda_function(name="payment_events_consumer")
+def payment_events_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS consumer of the ``payment-events`` queue: verified Stripe webhooks, each processed once."""
+    from chalicelib.events.payment_events import handler
+
+    return handler(event, context)
+
+
+@app.lambda_function(name="outbox_relay")
+def outbox_relay(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Stream consumer of the main table: publishes order timeline events on the bus."""
+    from chalicelib.events.outbox import handler
+
+    return handler(event, context)
+
+
+@app.lambda_function(name="order_events_consumer")
+def order_events_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS consumer of the ``order-events`` queue: the order workflow's reactions."""
+    from chalicelib.events.order_events import handler
+
+    return handler(event, context)
+
+
+@app.lambda_function(name="order_timers_consumer")
+def order_timers_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS consumer of the ``order-timers`` queue: due order timers from EventBridge Scheduler."""
+    from chalicelib.events.order_timers import handler
+
+    return handler(event, context)
+
+
+@app.lambda_function(name="workflow_steps")
+def workflow_steps(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The task function of every Step Functions workflow: runs ``event["step"]``."""
+    from chalicelib.workflows.steps import handler
 
     return handler(event, context)

@@ -20,6 +20,9 @@ from chalicelib.resources import (
     EVENT_BUS_ENV_VAR,
     KEYS,
     QUEUES,
+    SCHEDULE_GROUP,
+    SCHEDULE_GROUP_ENV_VAR,
+    SCHEDULER_ROLE_ENV_VAR,
     TABLES,
     key_alias,
     physical_name,
@@ -42,6 +45,9 @@ class Settings:
     idempotency_table_name: str
     event_bus_name: str
     queue_urls: dict[str, str]
+    queue_arns: dict[str, str]  # queues whose ARN the app hands to others (Scheduler targets)
+    schedule_group: str
+    scheduler_role_arn: str
     buckets: dict[str, str]
     kms_keys: dict[str, str]
     app_secret_id: str
@@ -67,6 +73,9 @@ def _load() -> Settings:
         idempotency_table_name=names["idempotency"],
         event_bus_name=_env(EVENT_BUS_ENV_VAR, physical_name(stage, EVENT_BUS)),
         queue_urls={spec.name: _env(spec.env_var) for spec in QUEUES},
+        queue_arns={spec.name: _env(spec.arn_env_var) for spec in QUEUES if spec.arn_env_var},
+        schedule_group=_env(SCHEDULE_GROUP_ENV_VAR, physical_name(stage, SCHEDULE_GROUP)),
+        scheduler_role_arn=_env(SCHEDULER_ROLE_ENV_VAR),
         buckets={spec.name: _env(spec.env_var, physical_name(stage, spec.name)) for spec in BUCKETS},
         kms_keys={spec.name: _env(spec.env_var, key_alias(stage, spec.name)) for spec in KEYS},
         app_secret_id=_env("APP_SECRET_ID"),

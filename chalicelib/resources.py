@@ -14,12 +14,18 @@ __all__ = [
     "EVENT_BUS",
     "KEYS",
     "QUEUES",
+    "SCHEDULE_GROUP",
+    "STREAM_CONSUMERS",
     "TABLES",
+    "WORKFLOWS",
     "BucketSpec",
     "IndexSpec",
     "KeySpec",
     "QueueSpec",
+    "StreamConsumerSpec",
     "TableSpec",
+    "TaskFunctionSpec",
+    "WorkflowSpec",
     "key_alias",
     "physical_name",
 ]
@@ -46,6 +52,7 @@ class TableSpec:
     indexes: tuple[IndexSpec, ...] = ()
     ttl_attribute: str | None = None
     env_var: str = ""
+    stream_view: str | None = None  # e.g. "NEW_IMAGE": the table has a stream for its consumers
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,25 @@ class QueueSpec:
     visibility_timeout_seconds: int = 60
     max_receive_count: int = 5
     event_patterns: tuple[dict[str, object], ...] = field(default_factory=tuple)
+    arn_env_var: str | None = None  # set when the app hands the queue's ARN to others (Scheduler)
+
+
+@dataclass(frozen=True)
+class StreamConsumerSpec:
+    """A Lambda function reading a table's stream, with Lambda's event filter and a failure DLQ.
+
+    ``filter_pattern`` is the event-source-mapping filter (Lambda drops records that do not
+    match before invoking); the handler re-checks it, so the local runner, which feeds every
+    record, behaves the same. Records that keep failing go to the ``<name>-dlq`` queue.
+    """
+
+    name: str
+    table: str
+    function: str
+    handler: str
+    filter_pattern: dict[str, object]
+    batch_size: int = 25
+    max_retries: int = 10
 
 
 @dataclass(frozen=True)
@@ -85,9 +111,11 @@ TABLES: tuple[TableSpec, ...] = (
         indexes=(
             IndexSpec(name="gsi1", partition_key="gsi1pk", sort_key="gsi1sk"),
             IndexSpec(name="gsi2", partition_key="gsi2pk", sort_key="gsi2sk"),
+            IndexSpec(name="gsi3", partition_key="gsi3pk", sort_key="gsi3sk"),  # orders by start day
         ),
         ttl_attribute="ttl",
         env_var="TABLE_NAME",
+        stream_view="NEW_IMAGE",
     ),
     # Powertools idempotency records (its default layout: key ``id``, TTL ``expiration``).
     TableSpec(
@@ -105,7 +133,50 @@ QUEUES: tuple[QueueSpec, ...] = (
         handler="chalicelib.events.notifications.handler",
         env_var="NOTIFICATIONS_QUEUE_URL",
     ),
+    # Order events from the bus (published by the outbox relay) drive the order workflow.
+    QueueSpec(
+        name="order-events",
+        function="order_events_consumer",
+        handler="chalicelib.events.order_events.handler",
+        env_var="ORDER_EVENTS_QUEUE_URL",
+        event_patterns=({"source": ["jiazheng.orders"]},),
+    ),
+    # Due order timers (EventBridge Scheduler one-time schedules target this queue).
+    QueueSpec(
+        name="order-timers",
+        function="order_timers_consumer",
+        handler="chalicelib.events.order_timers.handler",
+        env_var="ORDER_TIMERS_QUEUE_URL",
+        arn_env_var="ORDER_TIMERS_QUEUE_ARN",
+    ),
+    # Verified Stripe webhooks (stored raw by the webhook route), processed once each.
+    QueueSpec(
+        name="payment-events",
+        function="payment_events_consumer",
+        handler="chalicelib.events.payment_events.handler",
+        env_var="PAYMENT_EVENTS_QUEUE_URL",
+    ),
 )
+
+STREAM_CONSUMERS: tuple[StreamConsumerSpec, ...] = (
+    # The transactional outbox: every order timeline event written in a transaction is
+    # published on the bus as ``order.<event>`` (chalicelib.events.outbox).
+    StreamConsumerSpec(
+        name="outbox",
+        table="main",
+        function="outbox_relay",
+        handler="chalicelib.events.outbox.handler",
+        filter_pattern={
+            "eventName": ["INSERT"],
+            "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "ORDER#EVENT#"}]}}},
+        },
+    ),
+)
+
+SCHEDULE_GROUP = "timers"
+"""The EventBridge Scheduler group of one-time timers (``jiazheng-<stage>-timers``)."""
+SCHEDULE_GROUP_ENV_VAR = "SCHEDULE_GROUP_NAME"
+SCHEDULER_ROLE_ENV_VAR = "SCHEDULER_ROLE_ARN"
 
 EVENT_BUS = "events"
 EVENT_BUS_ENV_VAR = "EVENT_BUS_NAME"
@@ -127,6 +198,49 @@ class KeySpec:
 KEYS: tuple[KeySpec, ...] = (
     # ID numbers of workers (GB 11643) are encrypted under this key, bound to the worker.
     KeySpec(name="pii", env_var="PII_KMS_KEY_ID"),
+)
+
+
+@dataclass(frozen=True)
+class TaskFunctionSpec:
+    """A Lambda function that the tasks of a workflow invoke.
+
+    ``name`` is what ``app.py`` registers it under with ``app.lambda_function``; ``handler`` the
+    dotted path of the plain function behind it, which the local moto server calls in its place;
+    ``substitution`` the ``${...}`` placeholder of the ASL that stands for its ARN.
+    """
+
+    name: str
+    handler: str
+    substitution: str
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    """A Step Functions Standard state machine defined by an ASL file (``chalicelib/workflows/``).
+
+    CDK deploys the file with the ARNs of ``functions`` substituted and sets ``env_var`` to the
+    state machine's ARN in every function; ``local/provision.py`` creates it the same way in moto.
+    """
+
+    name: str
+    definition: str  # file name under chalicelib/workflows/
+    env_var: str
+    functions: tuple[TaskFunctionSpec, ...]
+
+
+WORKFLOW_STEPS = TaskFunctionSpec(
+    name="workflow_steps", handler="chalicelib.workflows.steps.handler", substitution="StepsFunctionArn"
+)
+
+WORKFLOWS: tuple[WorkflowSpec, ...] = (
+    # After an order is cancelled: refund what is owed, tell the customer; escalate a failed refund.
+    WorkflowSpec(
+        name="order-cancellation",
+        definition="order_cancellation.asl.json",
+        env_var="ORDER_CANCELLATION_STATE_MACHINE_ARN",
+        functions=(WORKFLOW_STEPS,),
+    ),
 )
 
 

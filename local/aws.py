@@ -58,7 +58,7 @@ def endpoint_env(moto_url: str, dynamodb_url: str) -> dict[str, str]:
 
 
 def _endpoint_for(service: str, env: Mapping[str, str]) -> str:
-    if service == "dynamodb":
+    if service in ("dynamodb", "dynamodbstreams"):  # DynamoDB Local serves its streams itself
         return env["AWS_ENDPOINT_URL_DYNAMODB"]
     return env[f"AWS_ENDPOINT_URL_{MOTO_SERVICES[service]}"]
 

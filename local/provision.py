@@ -9,20 +9,35 @@ pattern on the app's bus, private buckets, and a verified SES sender.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from chalicelib import resources
-from chalicelib.resources import BucketSpec, KeySpec, QueueSpec, TableSpec, key_alias, physical_name
-from local.aws import client
+from chalicelib.resources import (
+    BucketSpec,
+    KeySpec,
+    QueueSpec,
+    TableSpec,
+    WorkflowSpec,
+    key_alias,
+    physical_name,
+)
+from chalicelib.workflows.definitions import definition_path, substitute, substitutions
+from local.aws import ACCOUNT_ID, client
 
 __all__ = [
     "STAGE",
+    "add_missing_indexes",
     "create_all",
     "create_bucket",
     "create_key",
     "create_queue",
+    "create_schedule_group",
+    "create_state_machine",
     "create_table",
+    "enable_stream",
+    "lambda_arn",
     "resource_env",
 ]
 
@@ -67,8 +82,13 @@ def create_table(ddb: Any, spec: TableSpec, stage: str = STAGE) -> str:
         }
         if indexes:
             params["GlobalSecondaryIndexes"] = indexes
+        if spec.stream_view:
+            params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": spec.stream_view}
         ddb.create_table(**params)
         ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    add_missing_indexes(ddb, name, indexes)
+    if spec.stream_view:
+        enable_stream(ddb, name, spec.stream_view)
     if spec.ttl_attribute:
         status = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
         if status.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
@@ -76,6 +96,58 @@ def create_table(ddb: Any, spec: TableSpec, stage: str = STAGE) -> str:
                 TableName=name,
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
             )
+    return name
+
+
+def add_missing_indexes(ddb: Any, name: str, indexes: list[dict[str, Any]], timeout: float = 120.0) -> None:
+    """Add the GSIs a table kept from an earlier run lacks (DynamoDB Local's data persists).
+
+    DynamoDB creates one index per UpdateTable call and backfills it from the items already
+    there; each is waited for until ACTIVE, so the app never queries an index still building.
+    """
+    existing = {
+        index["IndexName"]
+        for index in ddb.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])
+    }
+    for index in indexes:
+        if index["IndexName"] in existing:
+            continue
+        ddb.update_table(
+            TableName=name,
+            AttributeDefinitions=[
+                {"AttributeName": key["AttributeName"], "AttributeType": "S"} for key in index["KeySchema"]
+            ],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            described = ddb.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])
+            status = next(
+                (i.get("IndexStatus") for i in described if i["IndexName"] == index["IndexName"]), None
+            )
+            if status in (None, "ACTIVE"):  # moto and DynamoDB Local may omit the status
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"index {index['IndexName']} of {name} is still {status}")
+            time.sleep(0.5)
+
+
+def enable_stream(ddb: Any, name: str, view: str) -> str:
+    """Switch the table's stream on if a table kept from an earlier run has none; its ARN."""
+    table = ddb.describe_table(TableName=name)["Table"]
+    if not table.get("StreamSpecification", {}).get("StreamEnabled"):
+        ddb.update_table(TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": view})
+        table = ddb.describe_table(TableName=name)["Table"]
+    return str(table["LatestStreamArn"])
+
+
+def create_schedule_group(scheduler: Any, stage: str = STAGE) -> str:
+    """The Scheduler group of the app's one-time timers."""
+    name = physical_name(stage, resources.SCHEDULE_GROUP)
+    try:
+        scheduler.get_schedule_group(Name=name)
+    except scheduler.exceptions.ResourceNotFoundException:
+        scheduler.create_schedule_group(Name=name)
     return name
 
 
@@ -177,13 +249,49 @@ def create_key(kms: Any, spec: KeySpec, stage: str = STAGE) -> str:
     return alias
 
 
+def lambda_arn(region: str, function: str, stage: str = STAGE) -> str:
+    """The ARN of the app's function ``function`` (as ``app.lambda_function`` names it) in moto."""
+    return f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{physical_name(stage, function)}"
+
+
+def create_state_machine(sfn: Any, spec: WorkflowSpec, region: str, stage: str = STAGE) -> str:
+    """Create (or update) a Standard state machine from ``spec``'s ASL file; returns its ARN.
+
+    The placeholders are substituted as CDK's DefinitionSubstitutions do, with the ARNs moto's
+    Lambda would have: ``local.moto_server`` runs our handler when a task invokes one.
+    """
+    name = physical_name(stage, spec.name)
+    arns = {function.name: lambda_arn(region, function.name, stage) for function in spec.functions}
+    definition = substitute(
+        definition_path(spec).read_text(encoding="utf-8"), substitutions(spec, "aws", arns)
+    )
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            if machine["name"] == name:
+                sfn.update_state_machine(stateMachineArn=machine["stateMachineArn"], definition=definition)
+                return str(machine["stateMachineArn"])
+    created = sfn.create_state_machine(
+        name=name,
+        definition=definition,
+        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",  # moto checks no role
+        type="STANDARD",
+    )
+    return str(created["stateMachineArn"])
+
+
 def create_all(env: Mapping[str, str], ses_sender: str, stage: str = STAGE) -> dict[str, str]:
-    """Create everything; return the queue URL variables (``spec.env_var`` -> URL) for the app."""
+    """Create everything; return the variables the app needs that are known once created.
+
+    Queue URLs (``spec.env_var``), the ARNs of queues handed to Scheduler, the schedule group and
+    the role Scheduler would assume, the ARNs of the workflows' state machines.
+    """
     ddb = client("dynamodb", env)
     for table in resources.TABLES:
         create_table(ddb, table, stage)
     sqs = client("sqs", env)
     queue_urls = {spec.name: create_queue(sqs, spec, stage) for spec in resources.QUEUES}
+    for consumer in resources.STREAM_CONSUMERS:  # the on-failure destination of each stream consumer
+        sqs.create_queue(QueueName=f"{physical_name(stage, consumer.name)}-dlq")
     create_event_routes(client("events", env), sqs, queue_urls, stage)
     s3 = client("s3", env)
     for bucket in resources.BUCKETS:
@@ -192,4 +300,21 @@ def create_all(env: Mapping[str, str], ses_sender: str, stage: str = STAGE) -> d
     kms = client("kms", env)
     for key in resources.KEYS:
         create_key(kms, key, stage)
-    return {spec.env_var: queue_urls[spec.name] for spec in resources.QUEUES}
+    group = create_schedule_group(client("scheduler", env), stage)
+    queue_env = {spec.env_var: queue_urls[spec.name] for spec in resources.QUEUES}
+    queue_env.update(
+        {
+            spec.arn_env_var: queue_arn(sqs, queue_urls[spec.name])
+            for spec in resources.QUEUES
+            if spec.arn_env_var
+        }
+    )
+    # moto's Scheduler checks no role; in AWS, CDK makes the role that may send to the timers queue.
+    queue_env[resources.SCHEDULE_GROUP_ENV_VAR] = group
+    queue_env[resources.SCHEDULER_ROLE_ENV_VAR] = (
+        f"arn:aws:iam::{ACCOUNT_ID}:role/{physical_name(stage, 'scheduler')}"
+    )
+    sfn = client("stepfunctions", env)
+    for workflow in resources.WORKFLOWS:
+        queue_env[workflow.env_var] = create_state_machine(sfn, workflow, env["AWS_REGION"], stage)
+    return queue_env

@@ -26,10 +26,11 @@ from types import FrameType
 from typing import Any
 
 from chalicelib import clock, resources
-from chalicelib.resources import QueueSpec, physical_name
+from chalicelib.resources import QueueSpec, StreamConsumerSpec, physical_name
 from local import aws
 from local.schedules import ScheduleFirer
 from local.sqs_poller import Handler, QueuePoller
+from local.stream_poller import StreamPoller
 
 __all__ = ["Runner", "import_handler", "main"]
 
@@ -62,6 +63,7 @@ class Runner:
         env: Mapping[str, str],
         *,
         queues: Iterable[QueueSpec] = resources.QUEUES,
+        streams: Iterable[StreamConsumerSpec] = resources.STREAM_CONSUMERS,
         handlers: Mapping[str, Handler] | None = None,
         stage: str = "local",
         now: Callable[[], datetime] = clock.now,
@@ -70,6 +72,8 @@ class Runner:
     ) -> None:
         self.env = dict(env)
         self.queues = list(queues)
+        self.streams = list(streams)
+        self.state_file = state_file
         self.handlers = dict(handlers or {})
         self.stage = stage
         self.stop_event = threading.Event()
@@ -98,13 +102,42 @@ class Runner:
         # A client of its own: a long poll holds a connection for its whole wait.
         return QueuePoller(spec, url, aws.client("sqs", self.env), handler, self.env["AWS_REGION"], log=log)
 
-    def _poll_forever(self, spec: QueueSpec) -> None:
-        poller: QueuePoller | None = None
+    def stream_poller(self, spec: StreamConsumerSpec) -> StreamPoller:
+        """A poller of ``spec``'s table stream; imports its handler unless one was given."""
+        handler = self.handlers.get(spec.name) or import_handler(spec.handler)
+        dlq = self.client("sqs").get_queue_url(QueueName=f"{physical_name(self.stage, spec.name)}-dlq")[
+            "QueueUrl"
+        ]
+        checkpoints = (
+            self.state_file.with_name(f"{self.state_file.stem}-{spec.name}-stream.json")
+            if self.state_file
+            else None
+        )
+        return StreamPoller(
+            spec,
+            physical_name(self.stage, spec.table),
+            lambda service: (
+                aws.client(service, self.env) if service == "dynamodbstreams" else self.client(service)
+            ),
+            handler,
+            self.env["AWS_REGION"],
+            dlq_url=dlq,
+            checkpoint_file=checkpoints,
+            log=log,
+        )
+
+    def _poll_forever(self, spec: QueueSpec | StreamConsumerSpec) -> None:
+        poller: QueuePoller | StreamPoller | None = None
         last_error = ""
         while not self.stop_event.is_set():
             try:
-                poller = poller or self.poller(spec)
-                poller.poll_once()
+                if isinstance(spec, StreamConsumerSpec):
+                    poller = poller or self.stream_poller(spec)
+                    if not poller.poll_once():
+                        self.stop_event.wait(0.25)  # GetRecords does not long-poll
+                else:
+                    poller = poller or self.poller(spec)
+                    poller.poll_once()
                 last_error = ""
             except Exception as error:  # an import error or a moto hiccup: say so once, retry slowly
                 message = f"queue {spec.name}: {type(error).__name__}: {error}"
@@ -114,10 +147,11 @@ class Runner:
                 self.stop_event.wait(5)
 
     def start(self) -> None:
-        """Start one daemon polling thread per queue."""
-        for spec in self.queues:
+        """Start one daemon polling thread per queue and per table stream consumer."""
+        specs: list[QueueSpec | StreamConsumerSpec] = [*self.queues, *self.streams]
+        for spec in specs:
             thread = threading.Thread(
-                target=self._poll_forever, args=(spec,), name=f"sqs-{spec.name}", daemon=True
+                target=self._poll_forever, args=(spec,), name=f"poll-{spec.name}", daemon=True
             )
             thread.start()
             self._threads.append(thread)

@@ -106,6 +106,11 @@ class LocalStack:
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
+    @property
+    def app_env_file(self) -> Path:
+        """The app's environment for moto's workflow task handlers (holds the local secrets)."""
+        return self.data_dir / "app-env.json"
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> LocalStack:
@@ -148,9 +153,12 @@ class LocalStack:
         busy = [port for port in ports if _port_in_use(port)]
         if busy:
             raise StartupError(f"port(s) {busy} already in use: is another local stack running?")
+        # The workflows' task handlers in moto get the app's environment once it is complete.
+        self.app_env_file.unlink(missing_ok=True)
+        moto_argv = [sys.executable, "-m", "local.moto_server", "--host", "127.0.0.1", "--port"]
         moto = self._spawn(
             "moto",
-            [sys.executable, "-m", "local.moto_server", "--host", "127.0.0.1", "--port", str(self.moto_port)],
+            [*moto_argv, str(self.moto_port), "--app-env", str(self.app_env_file)],
             cwd=self.repo_root,
             env=self._base_env(),
             to_console=False,
@@ -164,6 +172,7 @@ class LocalStack:
         # moto starts empty: what the runner remembered firing belongs to the previous run.
         Path(self.env["LOCAL_RUNNER_STATE_FILE"]).unlink(missing_ok=True)
         self.env.update(provision.create_all(self.env, self.ses_sender))
+        self._write_app_env()
         lap = self._lap("resources", lap)
         if self.run_runner:
             argv = [sys.executable, "-m", "local.runner"] + (["--reload"] if self.autoreload else [])
@@ -268,12 +277,18 @@ class LocalStack:
             {
                 "STAGE": provision.STAGE,
                 "LOCAL_CLOCK_FILE": str(self.data_dir / "clock.json"),
+                # the local payment provider sends its signed webhooks to the API's own URL
+                "LOCAL_API_URL": self.base_url,
                 "LOCAL_RUNNER_STATE_FILE": str(self.data_dir / "runner-state.json"),
                 "SES_SENDER": self.ses_sender,
                 "APP_SECRETS_JSON": json.dumps(secrets),
             }
         )
         return env
+
+    def _write_app_env(self) -> None:
+        self.app_env_file.touch(mode=0o600)
+        self.app_env_file.write_text(json.dumps(self.env), encoding="utf-8")
 
     def summary(self) -> str:
         """What a developer needs to know, in a few lines."""

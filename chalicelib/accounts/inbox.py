@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib import clock
 from chalicelib.errors import NotFound
@@ -42,11 +42,22 @@ def _entry(item: NotificationItem) -> InboxEntry:
 
 
 def post_to_inbox(
-    user_id: str, kind: str, title: str, body: str, *, order_id: str | None = None
+    user_id: str,
+    kind: str,
+    title: str,
+    body: str,
+    *,
+    order_id: str | None = None,
+    notification_id: str | None = None,
 ) -> InboxEntry:
-    """Add an entry to ``user_id``'s inbox (used by the order and review flows)."""
+    """Add an entry to ``user_id``'s inbox (used by the order and review flows).
+
+    With a ``notification_id`` (``ids.stable_id`` of what caused it) a repeat is a no-op, so a
+    consumer that handles an event twice still leaves one entry.
+    """
     now = clock.now()
-    notification_id = new_id("ntf")
+    given = notification_id is not None
+    notification_id = notification_id or new_id("ntf")
     item = NotificationItem(
         f"USER#{user_id}",
         f"NOTIF#{notification_id}",
@@ -59,7 +70,11 @@ def post_to_inbox(
         created_at=clock.iso(now),
         ttl=int((now + timedelta(days=RETENTION_DAYS)).timestamp()),
     )
-    item.save()
+    try:
+        item.save(condition=NotificationItem.sk.does_not_exist() if given else None)
+    except PutError as error:
+        if not given or error.cause_response_code != "ConditionalCheckFailedException":
+            raise
     return _entry(item)
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "ServiceFilter",
     "ServiceView",
     "Sort",
+    "bookable",
     "bookable_service",
     "create_service",
     "get_service",
@@ -189,7 +190,12 @@ def get_service(service_id: str) -> ServiceView:
 
 def bookable_service(service_id: str) -> ServiceView:
     """The service an order is about to name, with its price: 404 unknown, 409 retired."""
-    service = _view(_item(service_id, consistent=True))
+    return bookable(_item(service_id, consistent=True))
+
+
+def bookable(item: ServiceItem) -> ServiceView:
+    """:func:`bookable_service` of an item the caller read itself (booking reads it in its batch)."""
+    service = _view(item)
     if not is_bookable(service):
         raise Conflict("service_retired")
     return service

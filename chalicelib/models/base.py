@@ -1,4 +1,4 @@
-"""The single-table base: key attributes, the two overloaded GSIs and the TTL attribute.
+"""The single-table base: key attributes, the overloaded GSIs and the TTL attribute.
 
 Every item class subclasses :class:`MainItem`, so all of them live in one table described by
 ``chalicelib.resources.TABLES["main"]`` (a unit test keeps the two in step).
@@ -18,7 +18,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import settings
 
-__all__ = ["Gsi1", "Gsi2", "MainItem", "cancellation_reasons", "connection", "transact_write"]
+__all__ = ["Gsi1", "Gsi2", "Gsi3", "MainItem", "cancellation_reasons", "connection", "transact_write"]
 
 
 class Gsi1(GlobalSecondaryIndex[Any]):
@@ -43,6 +43,17 @@ class Gsi2(GlobalSecondaryIndex[Any]):
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi3(GlobalSecondaryIndex[Any]):
+    """Index #3: orders by the local date they start (``chalicelib.orders.day_index``)."""
+
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
 class MainItem(Model):
     """Base of every item in the main table."""
 
@@ -59,10 +70,13 @@ class MainItem(Model):
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
     ttl = NumberAttribute(null=True)
 
     gsi1 = Gsi1()
     gsi2 = Gsi2()
+    gsi3 = Gsi3()
 
 
 @cache

@@ -7,6 +7,7 @@ Keys (docs/orders.md has the access patterns):
                    or, while a paid order waits in the pool, ``POOL#<category>#<city>#<district>``
 - timeline event   ``ORDER#<id> / ORDER#EVENT#<at>#<order version>``
 - chat message     ``ORDER#<id> / MSG#<ulid>``
+- offer            ``ORDER#<id> / OFFER#<worker id>`` (matching pushed the order to her)
 - review           ``ORDER#<id> / REVIEW`` (at most one, by construction);
                    gsi1 ``WORKER#<worker id>#REVIEWS`` / ``<created_at>#<id>`` (newest first)
 One Query of the partition (``begins_with(sk, "ORDER")``) returns the order with its timeline and
@@ -23,6 +24,7 @@ __all__ = [
     "CalendarGuardItem",
     "IdempotencyItem",
     "MessageItem",
+    "OfferItem",
     "OrderEventItem",
     "OrderItem",
     "ReviewItem",
@@ -163,3 +165,20 @@ class IdempotencyItem(MainItem):
     @staticmethod
     def key(customer_id: str, idempotency_key: str) -> tuple[str, str]:
         return f"IDEMP#{customer_id}#{idempotency_key}", "IDEMP"
+
+
+class OfferItem(MainItem):
+    """``ORDER#<id> / OFFER#<worker id>``: the order was pushed to this worker (matching round ``round``).
+
+    Written with a not-exists condition, so a retried round offers (and texts) each worker once
+    and a wider round skips those already asked. Its key sorts apart from the order's own items.
+    """
+
+    order_id = UnicodeAttribute()
+    worker_id = UnicodeAttribute()
+    round = NumberAttribute()
+    offered_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(order_id: str, worker_id: str) -> tuple[str, str]:
+        return f"ORDER#{order_id}", f"OFFER#{worker_id}"

@@ -34,12 +34,17 @@ def queue_message(
     locale: str,
     *,
     correlation_id: str | None = None,
+    message_id: str | None = None,
     **params: Any,
 ) -> str:
-    """Render ``template`` and queue it; returns the message id."""
+    """Render ``template`` and queue it; returns the message id.
+
+    A ``message_id`` derived from what caused the message makes a repeated call deliver once
+    (the consumer's idempotency is keyed on it).
+    """
     rendered = render(template, locale, **params)
     message = OutgoingMessage(
-        message_id=new_id("msg"),
+        message_id=message_id or new_id("msg"),
         channel=channel,
         target=target,
         subject=rendered.subject if channel == "email" else None,

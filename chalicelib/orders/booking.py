@@ -1,8 +1,8 @@
 """Booking: ``POST /v1/orders`` as one guarded DynamoDB transaction.
 
-The reads (service; one BatchGetItem of the customer's address, the worker-day guard and the
-customer's unpaid slots; the calendar check's two reads) decide; the one TransactWriteItems
-makes it so, or nothing:
+The reads (one strongly consistent BatchGetItem of the service, the customer's address, the
+worker-day guard and the customer's unpaid slots; the calendar check's two reads) decide; the
+one TransactWriteItems makes it so, or nothing:
 
 - Put the order (condition: not exists) and its ``created`` timeline event;
 - Put the reservation ``CAL#<worker>#<date> / <start>#<order>`` as ``held`` until ``pay_by``;
@@ -14,6 +14,15 @@ makes it so, or nothing:
   three unpaid orders hold time at once (409 ``too_many_unpaid_orders``);
 - Put the ``Idempotency-Key`` record (condition: not exists) with the body hash and the
   response, so a replay returns the first answer and a reused key with another body is 422.
+
+The service is read, not condition-checked in the transaction: a ConditionCheck on the service
+item would put one item into every booking of a popular service, and DynamoDB cancels
+transactions that touch the same item at the same moment (``TransactionConflict``), which would
+serialise the Spring Festival rush on its busiest services. Read in the same batch as the
+address, it costs no round trip; a reprice landing in the milliseconds between that read and
+the commit books at the price the customer was shown. The unpaid slots stay a read too: which
+slot is free is only known from the item, and guessing a slot in the condition instead would
+cost a whole extra transaction per wrong guess.
 
 Without a worker there is no reservation and no guard: the order waits for payment and then
 goes to the pool. Expiry at ``pay_by`` needs no write: the slot rule ignores a lapsed hold, the
@@ -35,11 +44,12 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
-from chalicelib.catalog.services import ServiceView, bookable_service
-from chalicelib.errors import AppError, Conflict, NotFound, ValidationFailed
+from chalicelib.catalog.services import ServiceView, bookable
+from chalicelib.errors import AppError, Conflict, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.models.accounts import AddressItem
 from chalicelib.models.base import MainItem
+from chalicelib.models.catalog import ServiceItem
 from chalicelib.models.orders import (
     CalendarGuardItem,
     IdempotencyItem,
@@ -48,8 +58,9 @@ from chalicelib.models.orders import (
     UnpaidHoldsItem,
 )
 from chalicelib.models.workers import ReservationItem
+from chalicelib.orders.day_index import day_key, start_sort_key
 from chalicelib.orders.policy import policy_for
-from chalicelib.orders.pricing import Price, quote
+from chalicelib.orders.pricing import quote
 from chalicelib.orders.transactions import commit, reasons
 from chalicelib.orders.views import OrderView, event_sk, order_view, view_from_dict
 from chalicelib.scheduling import calendar
@@ -150,13 +161,6 @@ def _check_start_without_worker(start: datetime, now: datetime) -> None:
         )
 
 
-def _service(service_id: str) -> ServiceView:
-    try:
-        return bookable_service(service_id)
-    except NotFound:
-        raise _field_error("validation_failed", "service_id", "unknown_service") from None
-
-
 def _batch_get(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
     """Raw items of ``keys`` in one strongly consistent BatchGetItem (absent ones left out)."""
     table = MainItem.Meta.table_name
@@ -176,21 +180,26 @@ def _batch_get(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[st
 
 @dataclass(frozen=True)
 class _State:
-    """What one attempt read: where, the guard version, which unpaid slot is free."""
+    """What one attempt read: what, where, the guard version, which unpaid slot is free."""
 
+    service: ServiceView
     address: AddressItem
     guard_version: int | None
     free_slot: int
 
 
 def _read_state(command: BookOrder, day: str, now_epoch: float) -> _State:
+    service_key = ServiceItem.key(command.service_id)
     address_key = AddressItem.key(command.customer_id, command.address_id)
     unpaid_key = UnpaidHoldsItem.key(command.customer_id)
-    keys = [address_key, unpaid_key]
+    keys = [service_key, address_key, unpaid_key]
     guard_key = CalendarGuardItem.key(command.worker_id, day) if command.worker_id else None
     if guard_key:
         keys.append(guard_key)
     found = _batch_get(keys)
+    if service_key not in found:
+        raise _field_error("validation_failed", "service_id", "unknown_service")
+    service = bookable(ServiceItem.from_raw_data(found[service_key]))
     if address_key not in found:
         raise _field_error("validation_failed", "address_id", "unknown_address")
     address = AddressItem.from_raw_data(found[address_key])
@@ -203,7 +212,7 @@ def _read_state(command: BookOrder, day: str, now_epoch: float) -> _State:
     ]
     if not free:
         raise Conflict("too_many_unpaid_orders", limit=MAX_UNPAID)
-    return _State(address, int(guard.version) if guard else None, free[0])
+    return _State(service, address, int(guard.version) if guard else None, free[0])
 
 
 def _snapshot(address: AddressItem) -> dict[str, Any]:
@@ -225,11 +234,12 @@ class _Tags:
     """Names of the transaction's items in pynamodb's send order, to read cancellation reasons."""
 
     def __init__(self) -> None:
+        self.checks: list[str] = []
         self.puts: list[str] = []
         self.updates: list[str] = []
 
     def failed(self, error: TransactWriteError) -> set[str]:
-        order = self.puts + self.updates
+        order = self.checks + self.puts + self.updates
         return {
             name
             for name, code in zip(order, reasons(error), strict=False)
@@ -237,11 +247,21 @@ class _Tags:
         }
 
 
-def _attempt(command: BookOrder, service: ServiceView, price: Price, start: datetime) -> OrderView:
+def _attempt(command: BookOrder, start: datetime) -> OrderView:
     now = clock.now()
     now_iso, now_epoch = clock.iso(now), now.timestamp()
     day = start.date().isoformat()
     state = _read_state(command, day, now_epoch)
+    service = state.service
+    price = quote(
+        price_unit=service.price_unit,
+        price_min=service.price_min,
+        service_minutes=service.duration_minutes,
+        currency=service.currency,
+        duration_minutes=command.duration_minutes,
+    )
+    if not command.worker_id:
+        _check_start_without_worker(start, now)
     place = calendar.place_of(state.address)
     if command.worker_id:
         refusal = calendar.check_booking(
@@ -282,6 +302,8 @@ def _attempt(command: BookOrder, service: ServiceView, price: Price, start: date
         unpaid_slot=state.free_slot,
         gsi1pk=customer_orders_key(command.customer_id),
         gsi1sk=f"{now_iso}#{order_id}",
+        gsi3pk=day_key(day),  # gsi3: the admin listing by start day
+        gsi3sk=start_sort_key(clock.iso(start), order_id),
     )
     created = OrderEventItem(
         order.pk,
@@ -296,6 +318,7 @@ def _attempt(command: BookOrder, service: ServiceView, price: Price, start: date
     tags = _Tags()
 
     def build(tx: TransactWrite) -> None:
+        tags.checks.clear()
         tags.puts.clear()
         tags.updates.clear()
         tx.save(order, condition=OrderItem.pk.does_not_exist())
@@ -369,6 +392,8 @@ class _Replay(Exception):
 
 
 class _LostRace(Exception):
+    """A condition another writer broke since the reads: ``guard`` or ``unpaid``."""
+
     def __init__(self, what: str) -> None:
         super().__init__(what)
         self.what = what
@@ -412,22 +437,14 @@ def _book(command: BookOrder) -> OrderView:
     start = command.start_at.astimezone(clock.SHANGHAI)
     if start <= now:
         raise _refused("start_in_past")
-    service = _service(command.service_id)
-    price = quote(
-        price_unit=service.price_unit,
-        price_min=service.price_min,
-        service_minutes=service.duration_minutes,
-        currency=service.currency,
-        duration_minutes=command.duration_minutes,
-    )
-    if not command.worker_id:
-        _check_start_without_worker(start, now)
     lost = "guard"
     for _ in range(SETTINGS.attempts):
         try:
-            return _attempt(command, service, price, start)
+            return _attempt(command, start)
         except _LostRace as race:
             lost = race.what
     if lost == "unpaid":
         raise Conflict("too_many_unpaid_orders", limit=MAX_UNPAID)
-    raise Conflict("slot_unavailable") if command.worker_id else Conflict("booking_busy")
+    if lost == "guard" and command.worker_id:
+        raise Conflict("slot_unavailable")
+    raise Conflict("booking_busy")

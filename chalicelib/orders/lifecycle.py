@@ -8,7 +8,10 @@ the change does to the worker's calendar and the customer's unpaid slots:
   day before the release re-checks); free the unpaid slot; record the fee and refund owed under
   the policy snapshot (the payment step pays the refund and sets ``refunded``).
 - **reschedule**: delete the old reservation, put the new one, guard the new day with the
-  version read before the check (as booking does) and bump the old day's guard.
+  version read before the check (as booking does) and bump the old day's guard. The check is the
+  shared rule, ``calendar.check_booking`` with the job's own time left out, and :func:`move`
+  does it for an admin's reassignment to another worker too. Staff changes are audited in the
+  same transaction.
 - **mark_paid** (the payment step's port): ``paid``, the hold becomes ``confirmed``, the unpaid
   slot is freed; idempotent for the same payment reference.
 - **expire_unpaid** (the expiry timer's task): records the cancellation ``pay_by`` already made
@@ -17,27 +20,43 @@ the change does to the worker's calendar and the customer's unpaid slots:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock
-from chalicelib.errors import Conflict, Forbidden, ValidationFailed
+from chalicelib import audit, clock
+from chalicelib.audit import AuditItem
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.models.orders import CalendarGuardItem, OrderEventItem, OrderItem, UnpaidHoldsItem
-from chalicelib.models.workers import AvailabilityItem, ReservationItem
+from chalicelib.models.workers import ReservationItem
 from chalicelib.orders.access import OrderAccess, load_order, order_for
 from chalicelib.orders.booking import SETTINGS, pool_key, worker_jobs_key
+from chalicelib.orders.day_index import day_index_actions
 from chalicelib.orders.policy import Policy, cancel_terms, policy_for, reschedule_allowed
 from chalicelib.orders.states import Actor, Event, transition
 from chalicelib.orders.transactions import commit, reasons
 from chalicelib.orders.views import OrderView, effective_status, event_sk
-from chalicelib.scheduling.slots import DayPlan, Job, check_start, local_day, windows_on
-from chalicelib.scheduling.travel import Point
+from chalicelib.payments import ledger
+from chalicelib.scheduling import calendar
 
-__all__ = ["RESCHEDULABLE", "cancel", "confirm", "expire_unpaid", "mark_paid", "reschedule"]
+__all__ = [
+    "RESCHEDULABLE",
+    "GuardMoved",
+    "UnfitWorker",
+    "auto_complete",
+    "cancel",
+    "cancel_unaccepted",
+    "confirm",
+    "expire_unpaid",
+    "mark_paid",
+    "mark_refunded",
+    "move",
+    "note",
+    "reschedule",
+]
 
 RESCHEDULABLE = frozenset({"pending_payment", "paid", "assigned"})
 """A job can move until the worker sets off."""
@@ -142,10 +161,36 @@ def _view(order_id: str, *, customer: bool) -> OrderView:
 # -- cancel ----------------------------------------------------------------------------------
 
 
-def cancel(order_id: str, user_id: str, role: str, reason: str) -> OrderView:
-    """Cancel under the policy snapshot; releases the worker's time and records the refund owed."""
+def cancel(
+    order_id: str, user_id: str, role: str, reason: str, *, request_id: str | None = None
+) -> OrderView:
+    """Cancel under the policy snapshot; releases the worker's time and records the refund owed.
+
+    An admin's cancellation refunds in full and is audited in the same transaction.
+    """
     access = order_for(order_id, user_id, role, consistent=True)
-    order, actor, now = access.order, _actor(access), clock.now()
+    audited = _staff_audit(access, "order.cancel", {"reason": reason}, request_id)
+    _cancel(access.order, _actor(access), by=user_id, reason=reason, also=audited)
+    return _view(order_id, customer=access.party == "customer")
+
+
+def cancel_unaccepted(order_id: str, reason: str = "no_worker_available") -> bool:
+    """The order workflow gives up on a paid order nobody accepted: cancelled by ``system``, in full.
+
+    Returns False when there is nothing to do any more (accepted, cancelled or gone meanwhile).
+    """
+    order = load_order(order_id, consistent=True)
+    if order is None or order.status != "paid" or order.worker_id:
+        return False
+    try:
+        _cancel(order, "system", by="system", reason=reason)
+    except Conflict:
+        return False
+    return True
+
+
+def _cancel(order: OrderItem, actor: Actor, *, by: str, reason: str, also: Build | None = None) -> None:
+    order_id, now = order.order_id, clock.now()
     current = effective_status(order, now)
     transition(current, "cancel", actor)
     paid = current != "pending_payment"
@@ -176,6 +221,8 @@ def cancel(order_id: str, user_id: str, role: str, reason: str) -> OrderView:
     def extra(tx: TransactWrite) -> None:
         _release_reservation(tx, order)
         _free_unpaid_slot(tx, order)
+        if also:
+            also(tx)
 
     details = {
         "reason": reason,
@@ -184,51 +231,54 @@ def cancel(order_id: str, user_id: str, role: str, reason: str) -> OrderView:
         "worker_penalty": terms.worker_penalty,
     }
     try:
-        _write(order, event="cancelled", by=user_id, actions=actions, details=details, extra=extra, now=now)
+        _write(order, event="cancelled", by=by, actions=actions, details=details, extra=extra, now=now)
     except TransactWriteError:
         raise _moved_on(order_id, now) from None
-    return _view(order_id, customer=access.party == "customer")
 
 
-# -- reschedule ------------------------------------------------------------------------------
+# -- reschedule and moves --------------------------------------------------------------------
 
 
-def _job(item: ReservationItem) -> Job:
-    at = Point(float(item.lat), float(item.lng)) if item.lat is not None and item.lng is not None else None
-    hold = (
-        datetime.fromtimestamp(float(item.hold_until), clock.SHANGHAI)
-        if item.status == "held" and item.hold_until is not None
-        else None
-    )
-    return Job(datetime.fromisoformat(item.start), datetime.fromisoformat(item.end), at, hold)
+class UnfitWorker(Exception):
+    """The worker cannot do this job at all: not verified, without the skill, or not in the area.
 
-
-def _check_new_start(order: OrderItem, worker_id: str, start: datetime, now: datetime) -> str | None:
-    """The slot rule for the new start, counting every job of that day except this order's own.
-
-    (``calendar.check_booking`` cannot leave one order out; the worker was checked for the
-    service and the area at booking, and the address does not change.)
+    ``reason`` is ``worker_not_verified``, ``service_not_offered`` or ``outside_service_area``.
     """
-    day: date = local_day(start)
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class GuardMoved(Exception):
+    """Another booking changed the new worker-day after it was checked: read and check again."""
+
+
+def _check_new_start(order: OrderItem, worker_id: str, start: datetime) -> None:
+    """The shared slot rule (``calendar.check_booking``) for the job at ``start``, its own time left out.
+
+    422 ``start_in_past``; 409 ``slot_unavailable`` naming the rule that refused; raises
+    :class:`UnfitWorker` when ``worker_id`` cannot take the job at all.
+    """
     try:
-        availability = AvailabilityItem.get(*AvailabilityItem.key(worker_id), consistent_read=True)
-        weekly, exceptions = dict(availability.weekly or {}), list(availability.exceptions or [])
-    except AvailabilityItem.DoesNotExist:
-        weekly, exceptions = {}, []
-    windows = windows_on(day, weekly, exceptions)
-    jobs = tuple(
-        _job(item)
-        for item in ReservationItem.query(
-            ReservationItem.partition(worker_id, day.isoformat()),
-            ReservationItem.sk.startswith(day.isoformat()),
-            consistent_read=True,
+        refusal = calendar.check_booking(
+            worker_id,
+            category=order.category,
+            duration_minutes=int(order.duration_minutes),
+            start=start,
+            place=calendar.place_of_snapshot(order.address),
+            ignore_order_id=order.order_id,
         )
-        if item.order_id != order.order_id
-    )
-    address = order.address or {}
-    at = Point(float(address["lat"]), float(address["lng"])) if address.get("lat") is not None else None
-    refusal = check_start(DayPlan(day, windows, jobs), start, int(order.duration_minutes), at=at, now=now)
-    return refusal
+    except NotFound:
+        raise UnfitWorker("worker_not_verified") from None
+    except ValidationFailed as error:  # service_not_offered / outside_service_area
+        raise UnfitWorker(str(error.details[0]["code"])) from None
+    if refusal == "start_in_past":
+        raise ValidationFailed(
+            "start_in_past", details=[{"field": "start_at", "code": refusal, "message": refusal}]
+        )
+    if refusal:
+        raise Conflict("slot_unavailable", details=[{"field": "start_at", "code": refusal}])
 
 
 def _guard_version(worker_id: str, day: str) -> int | None:
@@ -240,7 +290,27 @@ def _guard_version(worker_id: str, day: str) -> int | None:
         return None
 
 
-def reschedule(order_id: str, user_id: str, role: str, start_at: datetime) -> OrderView:
+def _staff_audit(
+    access: OrderAccess, action: str, details: dict[str, Any], request_id: str | None
+) -> Build | None:
+    """A staff member's change is audited in its own transaction; nothing for customers and workers."""
+    if not access.is_staff:
+        return None
+    item = audit.entry(
+        actor_id=access.user_id,
+        actor_role=access.role,
+        action=action,
+        target_type="order",
+        target_id=access.order.order_id,
+        details=details,
+        request_id=request_id,
+    )
+    return lambda tx: tx.save(item, condition=AuditItem.pk.does_not_exist())
+
+
+def reschedule(
+    order_id: str, user_id: str, role: str, start_at: datetime, *, request_id: str | None = None
+) -> OrderView:
     """Move the job to ``start_at``: release the old time and take the new in one transaction."""
     access = order_for(order_id, user_id, role, consistent=True)
     actor = _actor(access)
@@ -264,90 +334,136 @@ def reschedule(order_id: str, user_id: str, role: str, start_at: datetime) -> Or
                 "start_in_past",
                 details=[{"field": "start_at", "code": "start_in_past", "message": "start_in_past"}],
             )
+        audited = _staff_audit(
+            access, "order.reschedule", {"from": order.start_at, "to": clock.iso(start)}, request_id
+        )
         try:
-            _move(order, start, now, by=user_id)
+            move(order, start, now, worker_id=order.worker_id, by=user_id, also=audited)
             return _view(order_id, customer=access.party == "customer")
-        except _GuardMoved:
+        except UnfitWorker as unfit:  # her profile changed since booking: she cannot take it now
+            raise Conflict(
+                "slot_unavailable", details=[{"field": "start_at", "code": unfit.reason}]
+            ) from None
+        except GuardMoved:
             access = order_for(order_id, user_id, role, consistent=True)
     raise Conflict("slot_unavailable")
 
 
-class _GuardMoved(Exception):
-    """Another booking changed the new day after it was checked: check again."""
+def move(
+    order: OrderItem,
+    start: datetime,
+    now: datetime,
+    *,
+    worker_id: str | None,
+    by: str,
+    event: str = "rescheduled",
+    actions: Sequence[Any] = (),
+    details: dict[str, Any] | None = None,
+    also: Build | None = None,
+) -> None:
+    """Give the job to ``worker_id`` at ``start`` (either may be the order's own) in one transaction.
 
-
-def _move(order: OrderItem, start: datetime, now: datetime, *, by: str) -> None:
-    end = start + timedelta(minutes=int(order.duration_minutes))
-    start_iso, end_iso = clock.iso(start), clock.iso(end)
-    worker_id = order.worker_id
-    if not worker_id:
+    The transaction holds the order update (guarded by status and version, plus ``actions``),
+    its timeline ``event`` (``details`` default to ``{from, to}``), the calendar writes and
+    ``also`` (e.g. an admin's audit entry). The time moves through booking's guarded write:
+    the new worker-day guard is read *before* ``calendar.check_booking`` (which leaves the job's
+    own reservation out) and conditioned on; the old reservation is deleted (condition: it is
+    there) and its day's guard bumped, so a booking that read that day before the release
+    checks again. Raises :class:`GuardMoved` when a booking of the new day won meanwhile (check
+    again), :class:`UnfitWorker`, 409 ``slot_unavailable`` / ``invalid_status``, 422.
+    """
+    start_iso = clock.iso(start)
+    retimed = start_iso != order.start_at
+    reassigned = worker_id != order.worker_id
+    changes: list[Any] = list(actions)
+    if retimed:
+        end = start + timedelta(minutes=int(order.duration_minutes))
+        changes += [
+            OrderItem.start_at.set(start_iso),
+            OrderItem.end_at.set(clock.iso(end)),
+            *day_index_actions(start_iso, order.order_id),
+        ]
+    if order.gsi2pk and (retimed or reassigned):
+        # a paid order is listed among its worker's jobs (without a worker: in its pool)
+        changes += [
+            OrderItem.gsi2pk.set(worker_jobs_key(worker_id) if worker_id else order.gsi2pk),
+            OrderItem.gsi2sk.set(f"{start_iso}#{order.order_id}"),
+        ]
+    take: Build | None = None
+    if worker_id and (retimed or reassigned):
+        take = _take_time(order, worker_id, start)
+        changes.append(OrderItem.reservation_sk.set(f"{start_iso}#{order.order_id}"))
+        if reassigned:
+            changes.append(OrderItem.worker_id.set(worker_id))
+    elif retimed:
         from chalicelib.orders.booking import _check_start_without_worker
 
         _check_start_without_worker(start, now)
-    actions: list[Any] = [OrderItem.start_at.set(start_iso), OrderItem.end_at.set(end_iso)]
-    if order.gsi2pk:
-        actions.append(OrderItem.gsi2sk.set(f"{start_iso}#{order.order_id}"))
-    details = {"from": order.start_at, "to": start_iso}
-    extra: Build | None = None
-    if worker_id:
-        new_day = start_iso[:10]
-        version = _guard_version(worker_id, new_day)
-        refusal = _check_new_start(order, worker_id, start, now)
-        if refusal == "start_in_past":
-            raise ValidationFailed(
-                "start_in_past", details=[{"field": "start_at", "code": "start_in_past", "message": refusal}]
-            )
-        if refusal:
-            raise Conflict("slot_unavailable", details=[{"field": "start_at", "code": refusal}])
-        new_sk = f"{start_iso}#{order.order_id}"
-        actions.append(OrderItem.reservation_sk.set(new_sk))
-        old = _old_reservation(order)
 
-        def extra(tx: TransactWrite) -> None:
-            assert worker_id is not None
-            if old is not None:
-                tx.delete(old, condition=ReservationItem.pk.exists())
-            paid = order.status != "pending_payment"
-            tx.save(
-                ReservationItem(
-                    ReservationItem.partition(worker_id, new_day),
-                    new_sk,
-                    worker_id=worker_id,
-                    order_id=order.order_id,
-                    start=start_iso,
-                    end=end_iso,
-                    lat=(order.address or {}).get("lat"),
-                    lng=(order.address or {}).get("lng"),
-                    status="confirmed" if paid else "held",
-                    hold_until=None
-                    if paid
-                    else int(datetime.fromisoformat(order.pay_by or start_iso).timestamp()),
-                ),
-                condition=ReservationItem.pk.does_not_exist(),
-            )
-            guard = CalendarGuardItem(*CalendarGuardItem.key(worker_id, new_day))
-            tx.update(
-                guard,
-                [CalendarGuardItem.version.set((version or 0) + 1)],
-                condition=CalendarGuardItem.pk.does_not_exist()
-                if version is None
-                else CalendarGuardItem.version == version,
-            )
-            if old is not None and _day(old.sk) != new_day:
-                tx.update(
-                    CalendarGuardItem(*CalendarGuardItem.key(worker_id, _day(old.sk))),
-                    [CalendarGuardItem.version.add(1)],
-                )
+    def extra(tx: TransactWrite) -> None:
+        if take:
+            take(tx)
+        if also:
+            also(tx)
 
     try:
-        _write(order, event="rescheduled", by=by, actions=actions, details=details, extra=extra, now=now)
+        _write(
+            order,
+            event=event,
+            by=by,
+            actions=changes,
+            details=details if details is not None else {"from": order.start_at, "to": start_iso},
+            extra=extra,
+            now=now,
+        )
     except TransactWriteError as error:
         current = load_order(order.order_id, consistent=True)
         if current is None or int(current.version) != int(order.version):
             raise _moved_on(order.order_id, now) from None
-        if "ConditionalCheckFailed" in reasons(error) or "TransactionConflict" in reasons(error):
-            raise _GuardMoved() from None
+        if {"ConditionalCheckFailed", "TransactionConflict"} & set(reasons(error)):
+            raise GuardMoved() from None
         raise
+
+
+def _take_time(order: OrderItem, worker_id: str, start: datetime) -> Build:
+    """Check ``worker_id`` is free for the job at ``start``; return the writes that move its time there."""
+    start_iso = clock.iso(start)
+    new_day = start_iso[:10]
+    version = _guard_version(worker_id, new_day)  # before the check: any booking after it moves it
+    _check_new_start(order, worker_id, start)
+    new_guard = CalendarGuardItem.key(worker_id, new_day)
+    old = _old_reservation(order)
+    paid = order.status != "pending_payment"
+    place = calendar.place_of_snapshot(order.address)
+    reservation = ReservationItem(
+        ReservationItem.partition(worker_id, new_day),
+        f"{start_iso}#{order.order_id}",
+        worker_id=worker_id,
+        order_id=order.order_id,
+        start=start_iso,
+        end=clock.iso(start + timedelta(minutes=int(order.duration_minutes))),
+        lat=place.at.lat if place.at else None,
+        lng=place.at.lng if place.at else None,
+        status="confirmed" if paid else "held",
+        hold_until=None if paid else int(datetime.fromisoformat(order.pay_by or start_iso).timestamp()),
+    )
+
+    def build(tx: TransactWrite) -> None:
+        if old is not None:
+            tx.delete(old, condition=ReservationItem.pk.exists())
+            old_guard = CalendarGuardItem.key(str(order.worker_id), _day(old.sk))
+            if old_guard != new_guard:  # one item, one operation: the new day's guard moves anyway
+                tx.update(CalendarGuardItem(*old_guard), [CalendarGuardItem.version.add(1)])
+        tx.save(reservation, condition=ReservationItem.pk.does_not_exist())
+        tx.update(
+            CalendarGuardItem(*new_guard),
+            [CalendarGuardItem.version.set((version or 0) + 1)],
+            condition=CalendarGuardItem.pk.does_not_exist()
+            if version is None
+            else CalendarGuardItem.version == version,
+        )
+
+    return build
 
 
 def _old_reservation(order: OrderItem) -> ReservationItem | None:
@@ -366,12 +482,36 @@ def _simple(
 ) -> None:
     order, now = access.order, clock.now()
     target = transition(effective_status(order, now), event, actor)
+    completing = target == "completed"
     try:
         _write(
-            order, event=event, by=by, actions=[OrderItem.status.set(target), *(extra_actions or [])], now=now
+            order,
+            event="completed" if completing else event,
+            by=by,
+            actions=[OrderItem.status.set(target), *(extra_actions or [])],
+            extra=_book_completion(order, now) if completing else None,
+            now=now,
         )
     except TransactWriteError:
         raise _moved_on(order.order_id, now) from None
+
+
+def _book_completion(order: OrderItem, now: datetime) -> Build | None:
+    """The ledger lines of a completion (commission, the worker's pending share), for a charged order."""
+    worker_id = order.worker_id
+    if not (order.payment_ref and worker_id):
+        return None
+
+    def book(tx: TransactWrite) -> None:
+        ledger.record_completion(
+            tx,
+            order_id=order.order_id,
+            worker_id=worker_id,
+            amount=int(order.price_amount),
+            at=clock.iso(now),
+        )
+
+    return book
 
 
 def confirm(order_id: str, user_id: str, role: str) -> OrderView:
@@ -383,8 +523,27 @@ def confirm(order_id: str, user_id: str, role: str) -> OrderView:
     return _view(order_id, customer=True)
 
 
-def mark_paid(order_id: str, payment_ref: str) -> OrderView:
+def auto_complete(order_id: str) -> bool:
+    """The auto-complete timer: ``finished → completed`` by ``system``, the same path as ``confirm``.
+
+    Returns False when the order is not finished any more (confirmed, disputed or gone meanwhile).
+    """
+    order = load_order(order_id, consistent=True)
+    if order is None or order.status != "finished":
+        return False
+    system = OrderAccess(order=order, party="staff", user_id="system", role="system")
+    try:
+        _simple(system, "confirm", "system", by="system")
+    except Conflict:
+        return False
+    return True
+
+
+def mark_paid(order_id: str, payment_ref: str, *, also: Build | None = None) -> OrderView:
     """``pending_payment → paid`` before ``pay_by``; the hold becomes a confirmed reservation.
+
+    The charge is booked in the ledger in the same transaction, with the payment step's own
+    writes (``also``).
 
     Idempotent: paying an order already paid with the same ``payment_ref`` returns it unchanged.
     409 ``payment_window_closed`` after ``pay_by``; 409 ``invalid_status`` from other statuses.
@@ -424,7 +583,12 @@ def mark_paid(order_id: str, payment_ref: str) -> OrderView:
                 OrderItem.gsi2sk.set(f"{order.start_at}#{order_id}"),
             ]
 
-        def extra(tx: TransactWrite, paid_order: OrderItem = order) -> None:
+        def extra(tx: TransactWrite, paid_order: OrderItem = order, at: str = now_iso) -> None:
+            ledger.record_charge(
+                tx, order_id=order_id, intent_id=payment_ref, amount=int(paid_order.price_amount), at=at
+            )
+            if also:
+                also(tx)
             _free_unpaid_slot(tx, paid_order)
             old = _old_reservation(paid_order)
             if old is not None:
@@ -447,6 +611,46 @@ def mark_paid(order_id: str, payment_ref: str) -> OrderView:
             return _view(order_id, customer=False)
         except TransactWriteError:
             continue  # re-read: a concurrent mark_paid with the same reference is a success
+    raise _moved_on(order_id, clock.now())
+
+
+def mark_refunded(order_id: str, refund_id: str, *, also: Build | None = None) -> OrderView:
+    """``cancelled → refunded`` once the payment step has returned ``refund_amount``.
+
+    The refund is booked in the ledger (the prepayment released, the refund and the fee kept) in
+    the same transaction, with the payment step's own writes (``also``). Idempotent: an order
+    already ``refunded`` is returned unchanged; 409 ``invalid_status`` from any other status.
+    """
+    for _ in range(2):
+        order = load_order(order_id, consistent=True)
+        if order is None:
+            raise NotFound()
+        if order.status == "refunded":
+            return _view(order_id, customer=False)
+        now = clock.now()
+        target = transition(order.status, "refund", "system")
+        paid, refund = int(order.price_amount), int(order.refund_amount or 0)
+
+        def extra(
+            tx: TransactWrite, at: str = clock.iso(now), paid: int = paid, refund: int = refund
+        ) -> None:
+            ledger.record_refund(tx, order_id=order_id, refund_id=refund_id, paid=paid, refund=refund, at=at)
+            if also:
+                also(tx)
+
+        try:
+            _write(
+                order,
+                event="refunded",
+                by="system",
+                actions=[OrderItem.status.set(target)],
+                details={"refund_id": refund_id, "amount": refund, "fee": paid - refund},
+                extra=extra,
+                now=now,
+            )
+            return _view(order_id, customer=False)
+        except TransactWriteError:
+            continue  # re-read: a concurrent refund of the same order is a success
     raise _moved_on(order_id, clock.now())
 
 
@@ -500,3 +704,22 @@ def expire_unpaid(order_id: str) -> bool:
     except TransactWriteError:
         return False
     return True
+
+
+def note(order_id: str, event: str, *, at: datetime, details: dict[str, Any] | None = None) -> None:
+    """Add a line to the timeline that changes no status (e.g. ``worker_late``), once per (event, at)."""
+    at_iso = clock.iso(at)
+    item = OrderEventItem(
+        OrderItem.key(order_id)[0],
+        f"{event_sk(at_iso, 0)[:-6]}{event}",
+        order_id=order_id,
+        event=event,
+        at=at_iso,
+        by="system",
+        details=details,
+    )
+    try:
+        item.save(condition=OrderEventItem.sk.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise

@@ -14,7 +14,7 @@ Every change is one guarded transaction, like booking's (docs/orders.md "Worker 
   gsi2) and her reservation is released (Delete + guard ``ADD 1``), in one transaction.
 - **progress**: ``departed|arrived|started|finished`` through ``states.transition``; ``arrived``
   with a position must be near the address, ``started`` needs the customer's check-in code; each
-  goes to the timeline (same transaction as the status) and to the customer's inbox.
+  goes to the timeline (same transaction as the status); the order workflow tells the customer.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, uploads
-from chalicelib.accounts.inbox import post_to_inbox
 from chalicelib.errors import AppError, Conflict, NotFound, ValidationFailed
 from chalicelib.geo import haversine_km
 from chalicelib.ids import new_id
@@ -77,14 +76,6 @@ _EVENTS: dict[str, Event] = {
     "finished": "finish",
 }
 _PHOTO_ID = re.compile(r"^pho_[A-Za-z0-9_-]{1,120}\.(jpg|png)$")
-
-_INBOX_TEXT = {
-    "departed": ("阿姨已出发", "服务人员已出发前往您的地址。"),
-    "arrived": ("阿姨已到达", "服务人员已到达服务地址。"),
-    "started": ("服务已开始", "服务人员已开始服务。"),
-    "finished": ("服务已完成", "服务已完成，请确认或提出异议。"),
-}
-
 
 # -- the pool --------------------------------------------------------------------------------
 
@@ -140,10 +131,12 @@ def _taken() -> Conflict:
 
 
 def _was_pooled(order_id: str) -> bool:
-    """Whether the order was offered to the pool (its ``accepted`` event says so)."""
+    """Whether the order was offered to the pool: taken from it by a worker, or given out by an admin."""
     view = order_with_timeline(order_id, show_check_in_code=False)
     return any(
-        entry.event == "accepted" and (entry.details or {}).get("from_pool") for entry in view.timeline
+        (entry.event == "accepted" and (entry.details or {}).get("from_pool"))
+        or (entry.event == "reassigned" and not (entry.details or {}).get("from_worker"))
+        for entry in view.timeline
     )
 
 
@@ -302,8 +295,11 @@ def _accept_with_reservation(order: OrderItem, worker_id: str, target: str, now:
 # -- decline ---------------------------------------------------------------------------------
 
 
-def decline(order_id: str, worker_id: str, reason: str) -> None:
-    """The chosen worker turns the paid job down: it goes to the pool and her time is released."""
+def decline(order_id: str, worker_id: str, reason: str, *, by: str | None = None) -> None:
+    """The chosen worker turns the paid job down: it goes to the pool and her time is released.
+
+    ``by="system"`` when the order workflow does it for her (she let the acceptance time run out).
+    """
     order = order_for(order_id, worker_id, "worker", consistent=True).order
     now = clock.now()
     current = effective_status(order, now)
@@ -329,7 +325,9 @@ def decline(order_id: str, worker_id: str, reason: str) -> None:
             & (OrderItem.worker_id == worker_id)
             & (OrderItem.version == version),
         )
-        tx.save(_event(order, "declined", worker_id, now_iso, {"reason": reason}))
+        tx.save(
+            _event(order, "declined", by or worker_id, now_iso, {"reason": reason, "worker_id": worker_id})
+        )
         if order.reservation_sk:
             day = order.reservation_sk[:10]
             tx.delete(ReservationItem(ReservationItem.partition(worker_id, day), order.reservation_sk))
@@ -394,7 +392,11 @@ def _check_report(order: OrderItem, report: ProgressReport) -> None:
 
 
 def progress(order_id: str, worker_id: str, report: ProgressReport) -> OrderView:
-    """The assigned worker moves the job on; the customer hears of it in her inbox."""
+    """The assigned worker moves the job on; the customer hears of it in her inbox.
+
+    The inbox entry follows from the timeline event (the order workflow consumes it), so it is
+    written if and only if the step was.
+    """
     order = order_for(order_id, worker_id, "worker", consistent=True).order
     now = clock.now()
     target = transition(effective_status(order, now), _EVENTS[report.event], "worker")
@@ -428,8 +430,6 @@ def progress(order_id: str, worker_id: str, report: ProgressReport) -> OrderView
     except TransactWriteError:
         latest = load_order(order_id, consistent=True)
         raise _invalid(effective_status(latest, now) if latest else "unknown") from None
-    title, body = _INBOX_TEXT[report.event]
-    post_to_inbox(order.customer_id, "order.progress", title, body, order_id=order_id)
     return order_with_timeline(order_id, show_check_in_code=False)
 
 

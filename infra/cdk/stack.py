@@ -18,6 +18,10 @@ from infra.cdk.capabilities import (
     Notifications,
     QueueConsumers,
     Storage,
+    StreamConsumers,
+    Timers,
+    Workflows,
+    WorkflowStateMachines,
 )
 from infra.cdk.stage import REPO_ROOT, StageSettings
 
@@ -44,6 +48,8 @@ class JiazhengStack(Stack):
         self.secrets = AppSecrets(self, "Secrets", settings=settings)
         self.notifications = Notifications(self, "Notifications", settings=settings)
         self.keys = Keys(self, "Keys", settings=settings)
+        self.timers = Timers(self, "Timers", settings=settings, messaging=self.messaging)
+        self.workflows = Workflows(self, "Workflows", settings=settings)
         self.api = ChaliceApi(
             self,
             "Api",
@@ -56,8 +62,16 @@ class JiazhengStack(Stack):
                 self.secrets,
                 self.notifications,
                 self.keys,
+                self.timers,
+                self.workflows,
             ],
         )
         self.consumers = QueueConsumers(self, "Consumers", messaging=self.messaging, api=self.api)
+        self.stream_consumers = StreamConsumers(
+            self, "StreamConsumers", data=self.data, api=self.api, settings=settings
+        )
+        self.state_machines = WorkflowStateMachines(
+            self, "StateMachines", workflows=self.workflows, api=self.api
+        )
         Tags.of(self).add("app", APP_NAME)
         Tags.of(self).add("stage", settings.name)

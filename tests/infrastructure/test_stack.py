@@ -286,6 +286,8 @@ def test_roles_grant_no_wildcards_on_data_queues_or_buckets(resources: Resources
         actions = as_list(statement["Action"])
         assert "*" not in actions
         scoped = [action for action in actions if action.split(":")[0] in SCOPED_SERVICES]
+        if scoped == ["dynamodb:ListStreams"]:
+            continue  # Lambda's stream mappings need it; it has no resource-level permissions
         if not scoped:
             continue
         assert not [action for action in scoped if action.split(":")[1] == "*"], statement

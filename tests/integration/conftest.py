@@ -14,7 +14,16 @@ from moto import mock_aws
 from chalicelib import clock, config, resources
 from chalicelib.aws import client as aws_client
 from chalicelib.models.base import MainItem, connection
-from local.provision import create_bucket, create_key, create_queue, create_table
+from local.provision import (
+    create_bucket,
+    create_event_routes,
+    create_key,
+    create_queue,
+    create_schedule_group,
+    create_state_machine,
+    create_table,
+    queue_arn,
+)
 
 
 def _reset_connections(model: type[MainItem]) -> None:
@@ -26,6 +35,13 @@ def _reset_connections(model: type[MainItem]) -> None:
 def _clear_clients() -> None:
     """Forget settings and every cached client, so the next use binds to the current moto."""
     from chalicelib import uploads
+    from chalicelib.events import notifications, order_events, order_timers, outbox
+    from chalicelib.orders import timers
+
+    for cached in (notifications._persistence, order_events._persistence, order_timers._persistence):
+        cached.cache_clear()
+    outbox._events.cache_clear()
+    timers._scheduler.cache_clear()
 
     config.settings.cache_clear()
     aws_client.cache_clear()
@@ -44,6 +60,19 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         urls = {queue.name: create_queue(sqs, queue) for queue in resources.QUEUES}
         for queue in resources.QUEUES:
             monkeypatch.setenv(queue.env_var, urls[queue.name])
+            if queue.arn_env_var:
+                monkeypatch.setenv(queue.arn_env_var, queue_arn(sqs, urls[queue.name]))
+        for consumer in resources.STREAM_CONSUMERS:
+            sqs.create_queue(QueueName=f"jiazheng-local-{consumer.name}-dlq")
+        create_event_routes(boto3.client("events"), sqs, urls)
+        monkeypatch.setenv(resources.EVENT_BUS_ENV_VAR, "jiazheng-local-events")
+        monkeypatch.setenv(resources.SCHEDULE_GROUP_ENV_VAR, create_schedule_group(boto3.client("scheduler")))
+        monkeypatch.setenv(
+            resources.SCHEDULER_ROLE_ENV_VAR, "arn:aws:iam::123456789012:role/jiazheng-local-scheduler"
+        )
+        sfn = boto3.client("stepfunctions")
+        for workflow in resources.WORKFLOWS:  # created, not run: moto in-process executes nothing by default
+            monkeypatch.setenv(workflow.env_var, create_state_machine(sfn, workflow, "ap-southeast-1"))
         boto3.client("ses").verify_email_identity(EmailAddress="no-reply@jiazheng.example")
         kms = boto3.client("kms")
         for key in resources.KEYS:
@@ -52,9 +81,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         for bucket in resources.BUCKETS:
             create_bucket(s3, bucket, "ap-southeast-1")
         _clear_clients()
-        from chalicelib.events import notifications
-
-        notifications._persistence.cache_clear()
         yield urls
         clock.reset()
         _clear_clients()

@@ -27,6 +27,7 @@ from tests.integration.scheduling_steps import (
     service,
     worker,
 )
+from tests.integration.workflow_pump import Pump
 
 TOMORROW = NOW.date() + timedelta(days=1)
 START = at(TOMORROW, "10:00")
@@ -191,10 +192,11 @@ def test_a_cancelled_pool_order_leaves_the_pool(http: Http, scene: Scene) -> Non
 def _inbox(http: Http, token: str) -> list[dict[str, Any]]:
     response = http.call("GET", "/v1/me/notifications", token=token)
     assert response.status_code == 200, response.json
-    return [entry for entry in response.json["items"] if entry["kind"] == "order.progress"]
+    progress = {"order_departed", "order_arrived", "order_started", "order_finished"}
+    return [entry for entry in response.json["items"] if entry["kind"] in progress]
 
 
-def test_progress_through_the_job(http: Http, scene: Scene) -> None:
+def test_progress_through_the_job(http: Http, scene: Scene, aws: dict[str, str]) -> None:
     order_id = paid_order(http, scene, scene.alice)
     token = scene.tokens[scene.alice]
     assert post(http, token, order_id, "accept").status_code == 200
@@ -253,4 +255,5 @@ def test_progress_through_the_job(http: Http, scene: Scene) -> None:
     assert last["event"] == "finished" and last["details"]["photo_ids"] == [photo.json["photo_id"]]
     events = [e["event"] for e in finished.json["timeline"]]
     assert events[-4:] == ["departed", "arrived", "started", "finished"]
+    Pump(aws).run()  # the order workflow tells the customer of each step
     assert len(_inbox(http, scene.customer)) == 4

@@ -2,13 +2,15 @@
 
 from infra.cdk.capabilities.api import ChaliceApi
 from infra.cdk.capabilities.base import AppCapability
-from infra.cdk.capabilities.consumers import QueueConsumers
+from infra.cdk.capabilities.consumers import QueueConsumers, StreamConsumers
 from infra.cdk.capabilities.data import Data
 from infra.cdk.capabilities.keys import Keys
 from infra.cdk.capabilities.messaging import Messaging
 from infra.cdk.capabilities.notifications import Notifications
 from infra.cdk.capabilities.secrets import AppSecrets
 from infra.cdk.capabilities.storage import Storage
+from infra.cdk.capabilities.timers import Timers
+from infra.cdk.capabilities.workflows import Workflows, WorkflowStateMachines
 
 __all__ = [
     "AppCapability",
@@ -20,4 +22,8 @@ __all__ = [
     "Notifications",
     "QueueConsumers",
     "Storage",
+    "StreamConsumers",
+    "Timers",
+    "WorkflowStateMachines",
+    "Workflows",
 ]

@@ -44,6 +44,7 @@ class Data(Construct):
                     point_in_time_recovery_enabled=True
                 ),
                 time_to_live_attribute=spec.ttl_attribute,
+                stream=dynamodb.StreamViewType[spec.stream_view] if spec.stream_view else None,
                 deletion_protection=settings.is_production,
                 removal_policy=settings.removal_policy,
             )
