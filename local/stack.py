@@ -233,8 +233,9 @@ class LocalStack:
         self.dynamodb_backend = f"DynamoDB Local ({db_dir})"
 
     def _start_api(self) -> None:
-        chalice = str(Path(sys.executable).parent / "chalice")
-        argv = [sys.executable, "-m", "local.guard", chalice, "local", "--stage", provision.STAGE]
+        # chalice local, with a reloader that watches the app's sources only (local/chalice_local.py)
+        chalice = [sys.executable, "-m", "local.chalice_local"]
+        argv = [sys.executable, "-m", "local.guard", *chalice, "local", "--stage", provision.STAGE]
         argv += ["--host", "127.0.0.1", "--port", str(self.api_port)]
         argv += [] if self.autoreload else ["--no-autoreload"]
         api = self._spawn("api", argv, cwd=self.repo_root, env=self.env)
