@@ -1,4 +1,5 @@
-"""Demo data for ``make run``: an admin, a support agent, a customer and workers of a demo city.
+"""Demo data for ``make run``: an admin, a support agent, a customer (with a home address in
+Pudong, so she can book at once) and workers of a demo city.
 
 Idempotent: an account that already exists is left as it is, so a restart keeps the data and
 prints the same accounts. The admin's e-mail and password come from ``ADMIN_EMAIL`` and
@@ -10,11 +11,25 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from chalicelib.accounts.addresses import create_address, list_addresses
 from chalicelib.accounts.targets import target_from
 from chalicelib.accounts.users import Role, create_user
 from chalicelib.errors import Conflict
+from chalicelib.models.accounts import IdentityItem
 
-__all__ = ["DemoAccount", "demo_accounts", "main", "seed"]
+__all__ = ["DEMO_HOME", "DemoAccount", "demo_accounts", "main", "seed"]
+
+DEMO_HOME = {
+    "label": "家",
+    "contact_name": "王女士",
+    "contact_phone": "13800000001",
+    "city": "上海市",
+    "district": "浦东新区",
+    "detail": "世纪大道 100 号 8 楼",
+    "lat": 31.2354,
+    "lng": 121.5055,
+}
+"""The demo customer's address: in the demo workers' areas, so slots and bookings work at once."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +75,16 @@ def seed() -> list[str]:
         lines.append(
             f"  {account.role:<9} {account.login:<24} {account.password:<20} {account.name} ({state})"
         )
+        if account.role == "customer":
+            _give_a_home(target.kind, target.blind)
     return lines
+
+
+def _give_a_home(kind: str, blind: str) -> None:
+    """The demo customer's home address, unless she has addresses already."""
+    user_id = str(IdentityItem.get(*IdentityItem.key(kind, blind)).user_id)
+    if not list_addresses(user_id):
+        create_address(user_id, dict(DEMO_HOME))
 
 
 def main() -> None:

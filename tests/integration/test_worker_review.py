@@ -408,3 +408,17 @@ def test_a_failed_notification_does_not_undo_or_fail_the_decision(
     assert approved.status_code == 200
     assert is_verified(worker_id)
     assert WorkerSearchItem.query(f"WSEARCH#{worker_id}").next() is not None
+
+
+def test_seed_gives_the_demo_customer_one_home_in_the_demo_workers_area(http: Http) -> None:
+    from local.seed import DEMO_HOME, seed
+    from local.seed_workers import DEMO_WORKERS
+
+    seed()
+    seed()  # a restart adds nothing
+    login = http.call("POST", "/v1/auth/login", {"phone": "13800000001", "password": "Customer-pass-2026"})
+    assert login.status_code == 200, login.json
+    homes = http.call("GET", "/v1/me/addresses", token=login.json["access_token"]).json["items"]
+    assert [(home["district"], home["is_default"]) for home in homes] == [(DEMO_HOME["district"], True)]
+    served = {area["district"] for demo in DEMO_WORKERS for area in demo.profile["service_areas"]}
+    assert DEMO_HOME["district"] in served
