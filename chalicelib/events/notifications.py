@@ -1,24 +1,16 @@
 """Consumer of the ``notifications`` queue: delivers each queued SMS or e-mail once.
 
-Powertools batch processing reports partial failures (one bad message does not send the batch
-back), and idempotency keyed on ``message_id`` skips a message that was already delivered when
-SQS hands it over again.
+Partial batch failures are reported and a message already delivered is skipped when SQS hands it
+over again (``chalicelib.events.consumer``, keyed on ``message_id``).
 """
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
+from collections.abc import Callable
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 
-from chalicelib.config import settings
+from chalicelib.events.consumer import SqsConsumer
 from chalicelib.events.envelope import Envelope
 from chalicelib.notifications.delivery import deliver
 from chalicelib.notifications.outgoing import OutgoingMessage
@@ -26,37 +18,19 @@ from chalicelib.observability import logger, metrics
 
 __all__ = ["handler"]
 
-_processor = BatchProcessor(event_type=EventType.SQS)
-_config = IdempotencyConfig(event_key_jmespath="message_id", expires_after_seconds=3 * 24 * 3600)
 
-
-@cache
-def _persistence() -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table_name)
-
-
-def _deliver_once(message: dict[str, Any]) -> str:
-    @idempotent_function(data_keyword_argument="message", config=_config, persistence_store=_persistence())
-    def send(message: dict[str, Any]) -> str:
-        parsed = OutgoingMessage.model_validate(message)
-        deliver(parsed)
-        metrics.add_metric(name=f"Sent_{parsed.channel}", unit="Count", value=1)
-        return parsed.message_id
-
-    return str(send(message=message))
-
-
-def _record_handler(record: SQSRecord) -> str:
+def _read(record: SQSRecord) -> tuple[str, Callable[[], object]]:
     envelope = Envelope[OutgoingMessage].model_validate_json(record.body)
     logger.append_keys(correlation_id=envelope.metadata.correlation_id)
-    return _deliver_once(envelope.data.model_dump())
+    message = envelope.data
+
+    def send() -> str:
+        deliver(message)
+        metrics.add_metric(name=f"Sent_{message.channel}", unit="Count", value=1)
+        return message.message_id
+
+    return message.message_id, send
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Lambda entry point (``notifications_consumer``) for SQS batches."""
-    _config.register_lambda_context(context)
-    return dict(
-        process_partial_response(
-            event=event, record_handler=_record_handler, processor=_processor, context=context
-        )
-    )
+handler = SqsConsumer("notifications", _read, keep_seconds=3 * 24 * 3600)
+"""Lambda entry point (``notifications_consumer``) for SQS batches."""

@@ -35,11 +35,10 @@ def _reset_connections(model: type[MainItem]) -> None:
 def _clear_clients() -> None:
     """Forget settings and every cached client, so the next use binds to the current moto."""
     from chalicelib import uploads
-    from chalicelib.events import notifications, order_events, order_timers, outbox
+    from chalicelib.events import consumer, outbox
     from chalicelib.orders import timers
 
-    for cached in (notifications._persistence, order_events._persistence, order_timers._persistence):
-        cached.cache_clear()
+    consumer.persistence.cache_clear()
     outbox._events.cache_clear()
     timers._scheduler.cache_clear()
 

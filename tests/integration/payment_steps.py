@@ -22,7 +22,7 @@ import stripe
 from chalice.test import Client
 
 from chalicelib import clock
-from chalicelib.events import payment_events
+from chalicelib.events import consumer, payment_events
 from chalicelib.ids import new_id
 from chalicelib.models.payments import LedgerEntryItem
 from chalicelib.payments import gateway
@@ -143,7 +143,7 @@ class _Context:
 def faked_stripe(monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeFake]:
     """Payments go to the real Stripe provider whose HTTP layer is :class:`StripeFake` (a fixture's body)."""
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
-    payment_events._persistence.cache_clear()
+    consumer.persistence.cache_clear()
     fake = StripeFake()
     gateway.use_provider(StripeProvider("sk_test_fake", http_client=fake, max_network_retries=2))
     yield fake

@@ -36,9 +36,9 @@ Sent = list[tuple[bytes, str]]
 @pytest.fixture
 def wallet(aws: dict[str, str]) -> Iterator[Sent]:
     """The local provider, its webhooks collected instead of sent over HTTP."""
-    from chalicelib.events import payment_events
+    from chalicelib.events import consumer
 
-    payment_events._persistence.cache_clear()
+    consumer.persistence.cache_clear()
     sent: Sent = []
     gateway.use_provider(LocalProvider(sender=lambda body, header: sent.append((body, header))))
     yield sent
