@@ -27,7 +27,6 @@ from chalicelib.models.orders import OfferItem, OrderItem
 from chalicelib.models.workers import WorkerSearchItem
 from chalicelib.orders.notices import notify
 from chalicelib.scheduling import calendar
-from chalicelib.scheduling.travel import Point
 from chalicelib.workers.search_index import search_partition
 
 __all__ = ["CANDIDATES", "ROUNDS", "OfferRound", "offer"]
@@ -50,12 +49,6 @@ CANDIDATES = 100
 """Search index entries read per round (best-rated first)."""
 
 
-def _place(order: OrderItem) -> calendar.Place:
-    where = order.address or {}
-    at = Point(float(where["lat"]), float(where["lng"])) if where.get("lat") is not None else None
-    return calendar.Place(city=str(where.get("city", "")), district=str(where.get("district", "")), at=at)
-
-
 def _free(worker_id: str, order: OrderItem) -> bool:
     try:
         refusal = calendar.check_booking(
@@ -63,7 +56,7 @@ def _free(worker_id: str, order: OrderItem) -> bool:
             category=order.category,
             duration_minutes=int(order.duration_minutes),
             start=datetime.fromisoformat(order.start_at),
-            place=_place(order),
+            place=calendar.place_of_snapshot(order.address),
         )
     except AppError:
         return False  # suspended, or her skills or areas changed since the index was written

@@ -40,7 +40,6 @@ from chalicelib.orders.states import Event, transition
 from chalicelib.orders.transactions import commit
 from chalicelib.orders.views import OrderView, effective_status, event_sk, order_view
 from chalicelib.scheduling import calendar
-from chalicelib.scheduling.travel import Point
 from chalicelib.workers.profile import load_profile, require_verified
 
 __all__ = [
@@ -80,12 +79,6 @@ _PHOTO_ID = re.compile(r"^pho_[A-Za-z0-9_-]{1,120}\.(jpg|png)$")
 # -- the pool --------------------------------------------------------------------------------
 
 
-def _place(order: OrderItem) -> calendar.Place:
-    where = order.address or {}
-    at = Point(float(where["lat"]), float(where["lng"])) if where.get("lat") is not None else None
-    return calendar.Place(city=str(where.get("city", "")), district=str(where.get("district", "")), at=at)
-
-
 def available(worker_id: str) -> list[OrderView]:
     """Paid orders without a worker that fit her skills, her districts and her free time.
 
@@ -114,7 +107,7 @@ def available(worker_id: str) -> list[OrderView]:
                 category=order.category,
                 duration_minutes=int(order.duration_minutes),
                 start=datetime.fromisoformat(order.start_at),
-                place=_place(order),
+                place=calendar.place_of_snapshot(order.address),
             )
         except AppError:
             continue  # her profile changed since the index was read
@@ -235,7 +228,7 @@ def _accept_with_reservation(order: OrderItem, worker_id: str, target: str, now:
     """The pool path: take the order and her time in one transaction (booking's guard rule)."""
     start = datetime.fromisoformat(order.start_at)
     day = order.start_at[:10]
-    place = _place(order)
+    place = calendar.place_of_snapshot(order.address)
     read = _guard_version(worker_id, day)  # before the check: any booking after it moves the guard
     refusal = calendar.check_booking(
         worker_id,
