@@ -12,6 +12,7 @@ import argparse
 import getpass
 import sys
 
+from chalicelib.accounts.policy import password_problem
 from chalicelib.accounts.targets import target_from
 from chalicelib.accounts.users import create_user
 from chalicelib.errors import AppError
@@ -32,8 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     password = args.password or getpass.getpass("password: ")
+    problem = password_problem(password)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     try:
-        target = target_from(phone=args.phone, email=args.email)
+        target = target_from(phone=args.phone, email=args.email, new_account=True)
         user = create_user(target, password, args.name, args.role)
     except AppError as error:
         print(f"error: {error.code} {error.details or ''}", file=sys.stderr)

@@ -105,8 +105,11 @@ def powertools_middleware(event: Any, get_response: Any) -> Any:
     """Chalice middleware for every function: Lambda context in the logs, a trace, metrics out."""
     context = getattr(event, "lambda_context", None) or getattr(event, "context", None)
     request_id = getattr(context, "aws_request_id", None)
+    # Per-thread keys: the local server runs requests on threads, and a process-global key would
+    # label one request's lines with another's id (on Lambda the one thread is simply reused).
+    logger.thread_safe_clear_keys()
     if request_id:
-        logger.append_keys(function_request_id=request_id, cold_start=_cold_start())
+        logger.thread_safe_append_keys(function_request_id=request_id, cold_start=_cold_start())
     try:
         if _on_lambda_with_tracing():
             with tracer().provider.in_subsegment(f"## {type(event).__name__}"):

@@ -6,6 +6,11 @@ that folder also holds the virtualenv, ``__pycache__`` and ``.local/data``, wher
 the event runner's checkpoints and the clock file change all the time, so the API restarted in
 the middle of requests. This launcher points the watcher at ``app.py``, ``chalicelib/`` and
 ``.chalice/`` only, and otherwise runs Chalice's own CLI unchanged.
+
+It also sizes the dev server for concurrent clients as API Gateway would take them: the stock
+``ThreadedHTTPServer`` keeps socketserver's listen backlog of 5, so a burst of simultaneous
+connections (a booking race, a load run) got ``ECONNRESET`` for all but a handful. Requests
+already run one thread each, and Chalice's ``LocalChalice`` keeps ``current_request`` per thread.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["WATCHED", "app_sources", "main"]
+__all__ = ["LISTEN_BACKLOG", "WATCHED", "app_sources", "main"]
 
 WATCHED = ("app.py", "chalicelib", ".chalice")
 _SOURCE_SUFFIXES = (".py", ".json")
+# Connections the kernel queues before the server accepts them (capped by net.core.somaxconn).
+LISTEN_BACKLOG = 1024
 
 
 def app_sources(root_dir: str) -> Iterator[str]:
@@ -49,12 +56,20 @@ def _watch_app_sources_only() -> None:
     reloader.get_best_worker_process = lambda: stat_watcher.StatWorkerProcess
 
 
+def _size_for_concurrent_clients() -> None:
+    from chalice import local as chalice_local_server
+
+    chalice_local_server.ThreadedHTTPServer.request_queue_size = LISTEN_BACKLOG
+    chalice_local_server.ThreadedHTTPServer.allow_reuse_address = True
+
+
 def main() -> None:
     """Run Chalice's CLI with the narrowed watcher (in the reloader's worker process too)."""
     args = sys.argv[1:]
     # The reloader respawns its worker with ``sys.argv``: make that re-run this launcher.
     sys.argv = [sys.executable, "-m", "local.chalice_local", *args]
     _watch_app_sources_only()
+    _size_for_concurrent_clients()
     from chalice.cli import cli
 
     cli(args=args, obj={}, prog_name="chalice")

@@ -3,7 +3,8 @@ Pudong, so she can book at once) and workers of a demo city.
 
 Idempotent: an account that already exists is left as it is, so a restart keeps the data and
 prints the same accounts. The admin's e-mail and password come from ``ADMIN_EMAIL`` and
-``ADMIN_PASSWORD`` when set.
+``ADMIN_PASSWORD`` when set; ``make run`` checks them (:func:`admin_account`) before it starts
+anything, so a bad value is a clear message at start rather than an admin who cannot sign in.
 """
 
 from __future__ import annotations
@@ -12,12 +13,26 @@ import os
 from dataclasses import dataclass
 
 from chalicelib.accounts.addresses import create_address, list_addresses
+from chalicelib.accounts.identifiers import normalize_email
+from chalicelib.accounts.policy import password_problem
 from chalicelib.accounts.targets import target_from
 from chalicelib.accounts.users import Role, create_user
 from chalicelib.errors import Conflict
 from chalicelib.models.accounts import IdentityItem
 
-__all__ = ["DEMO_HOME", "DemoAccount", "demo_accounts", "main", "seed"]
+__all__ = [
+    "DEMO_HOME",
+    "AdminSettingError",
+    "DemoAccount",
+    "admin_account",
+    "demo_accounts",
+    "main",
+    "seed",
+    "seed_account",
+]
+
+DEFAULT_ADMIN_EMAIL = "admin@jiazheng.example"
+DEFAULT_ADMIN_PASSWORD = "Admin-pass-2026"
 
 DEMO_HOME = {
     "label": "家",
@@ -45,15 +60,33 @@ class DemoAccount:
         return self.email or self.phone or ""
 
 
+class AdminSettingError(ValueError):
+    """``ADMIN_EMAIL`` or ``ADMIN_PASSWORD`` cannot make an admin who signs in."""
+
+
+def admin_account() -> DemoAccount:
+    """The demo admin from ``ADMIN_EMAIL`` / ``ADMIN_PASSWORD``, checked by the sign-in rules.
+
+    The e-mail only has to be an address (a special-use domain such as ``example.test`` is fine:
+    sign-in normalises, it does not judge deliverability); the password must pass the policy
+    the API applies, or the admin could never change it back to one like it.
+    """
+    email = os.environ.get("ADMIN_EMAIL") or DEFAULT_ADMIN_EMAIL
+    password = os.environ.get("ADMIN_PASSWORD") or DEFAULT_ADMIN_PASSWORD
+    try:
+        normalize_email(email)
+    except ValueError as error:
+        raise AdminSettingError(f"ADMIN_EMAIL={email!r} is refused: {error}") from error
+    problem = password_problem(password)
+    if problem:
+        raise AdminSettingError(f"ADMIN_PASSWORD is refused: {problem}")
+    return DemoAccount("admin", "平台管理员", password, email=email)
+
+
 def demo_accounts() -> list[DemoAccount]:
     """The accounts of the demo city (Shanghai)."""
     return [
-        DemoAccount(
-            "admin",
-            "平台管理员",
-            os.environ.get("ADMIN_PASSWORD", "Admin-pass-2026"),
-            email=os.environ.get("ADMIN_EMAIL", "admin@jiazheng.example"),
-        ),
+        admin_account(),
         DemoAccount("support", "客服小李", "Support-pass-2026", email="support@jiazheng.example"),
         DemoAccount("customer", "王女士", "Customer-pass-2026", phone="13800000001"),
         DemoAccount("worker", "李阿姨", "Worker-pass-2026", phone="13900000001"),
@@ -64,20 +97,20 @@ def demo_accounts() -> list[DemoAccount]:
 
 def seed() -> list[str]:
     """Create what is missing; returns one line per demo account to print."""
-    lines = []
-    for account in demo_accounts():
-        target = target_from(phone=account.phone, email=account.email)
-        try:
-            create_user(target, account.password, account.name, account.role)
-            state = "created"
-        except Conflict:
-            state = "exists"
-        lines.append(
-            f"  {account.role:<9} {account.login:<24} {account.password:<20} {account.name} ({state})"
-        )
-        if account.role == "customer":
-            _give_a_home(target.kind, target.blind)
-    return lines
+    return [seed_account(account) for account in demo_accounts()]
+
+
+def seed_account(account: DemoAccount) -> str:
+    """Create ``account`` unless it exists; the line to print for it."""
+    target = target_from(phone=account.phone, email=account.email)
+    try:
+        create_user(target, account.password, account.name, account.role)
+        state = "created"
+    except Conflict:
+        state = "exists"
+    if account.role == "customer":
+        _give_a_home(target.kind, target.blind)
+    return f"  {account.role:<9} {account.login:<24} {account.password:<20} {account.name} ({state})"
 
 
 def _give_a_home(kind: str, blind: str) -> None:

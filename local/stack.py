@@ -147,6 +147,8 @@ class LocalStack:
 
     def _start(self) -> None:
         lap = time.monotonic()
+        if self.seed:
+            self._check_seed_settings()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         ports = [self.moto_port] + ([self.api_port] if self.run_api else [])
         ports += [self.ddb_port] if self._java_emulator() else []
@@ -243,6 +245,16 @@ class LocalStack:
         response = wait_for_http(f"{self.base_url}/v1/health", timeout=60, child=api)
         if response.status_code != 200:
             print(f"[stack] warning: GET /v1/health answered {response.status_code}", flush=True)
+
+    @staticmethod
+    def _check_seed_settings() -> None:
+        """Refuse a bad ``ADMIN_EMAIL`` / ``ADMIN_PASSWORD`` before anything starts."""
+        from local.seed import AdminSettingError, admin_account
+
+        try:
+            admin_account()
+        except AdminSettingError as error:
+            raise StartupError(f"{error}. Fix it and run `make run` again.") from error
 
     def _run_seed(self) -> None:
         result = subprocess.run(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from chalicelib.config import settings
 
-__all__ = ["POLICY", "AccountPolicy", "client_code_limit"]
+__all__ = ["POLICY", "AccountPolicy", "client_code_limit", "password_problem"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class AccountPolicy:
     login_failure_window_seconds: int = 900
     login_lock_seconds: int = 900
     password_min_length: int = 8
+    password_max_length: int = 128
 
 
 POLICY = AccountPolicy()
@@ -33,3 +34,16 @@ def client_code_limit() -> int:
     from 127.0.0.1); the per-target limits are the same everywhere.
     """
     return 100_000 if settings().is_local else POLICY.codes_per_client_per_hour
+
+
+def password_problem(password: str) -> str | None:
+    """Why ``password`` falls short of the policy, or None.
+
+    The one rule for sign-up, reset and change through the API and for the accounts the seed and
+    the admin CLI create, so no account is born with a password the API would refuse.
+    """
+    if not POLICY.password_min_length <= len(password) <= POLICY.password_max_length:
+        return f"the password needs {POLICY.password_min_length} to {POLICY.password_max_length} characters"
+    if not any(char.isalpha() for char in password) or not any(char.isdigit() for char in password):
+        return "the password needs at least one letter and one digit"
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from chalicelib.accounts.identifiers import normalize_email, normalize_phone
+from chalicelib.accounts.identifiers import check_deliverable_email, normalize_email, normalize_phone
 from chalicelib.crypto import blind_index
 from chalicelib.errors import ValidationFailed
 from chalicelib.observability import mask_email, mask_phone
@@ -35,8 +35,15 @@ class Target:
         return mask_phone(self.value) if self.kind == "phone" else mask_email(self.value)
 
 
-def target_from(*, phone: str | None = None, email: str | None = None, field: str | None = None) -> Target:
-    """Exactly one of ``phone``/``email``, normalised; 422 naming the field otherwise."""
+def target_from(
+    *, phone: str | None = None, email: str | None = None, field: str | None = None, new_account: bool = False
+) -> Target:
+    """Exactly one of ``phone``/``email``, normalised; 422 naming the field otherwise.
+
+    Look-ups (sign-in, reset, codes for them) only normalise, so every address the platform holds
+    is found again. ``new_account`` also refuses an e-mail address mail cannot reach, because a
+    new account's address is where its codes go.
+    """
     if bool(phone) == bool(email):
         raise ValidationFailed(
             details=[
@@ -50,7 +57,10 @@ def target_from(*, phone: str | None = None, email: str | None = None, field: st
     try:
         if phone:
             return Target("phone", normalize_phone(phone))
-        return Target("email", normalize_email(email or ""))
+        address = normalize_email(email or "")
+        if new_account:
+            check_deliverable_email(address)
+        return Target("email", address)
     except ValueError as error:
         raise ValidationFailed(
             details=[

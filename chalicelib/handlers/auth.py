@@ -39,7 +39,11 @@ def _target_of(body: Any) -> Target:
 def request_code(request: Request[CodeRequest]) -> CodeSent:
     """Send a 6-digit code by SMS or e-mail (same answer whether or not an account exists)."""
     body = request.body
-    target = target_from(**{"phone" if body.channel == "sms" else "email": body.target}, field="target")
+    target = target_from(
+        **{"phone" if body.channel == "sms" else "email": body.target},
+        field="target",
+        new_account=body.purpose == "register",
+    )
     expires_in = codes.issue_code(
         target,
         body.purpose,
@@ -54,7 +58,8 @@ def request_code(request: Request[CodeRequest]) -> CodeSent:
 def register(request: Request[RegisterRequest]) -> AuthResult:
     """Register a customer or worker with a phone or e-mail code."""
     body = request.body
-    view, pair = users.register(_target_of(body), body.code, body.password, body.name, body.role)
+    target = target_from(phone=body.phone, email=body.email, new_account=True)
+    view, pair = users.register(target, body.code, body.password, body.name, body.role)
     return auth_result(view, pair)
 
 

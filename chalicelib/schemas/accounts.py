@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from chalicelib.accounts.policy import POLICY
+from chalicelib.accounts.policy import POLICY, password_problem
 from chalicelib.basemodel import Model
 from chalicelib.schemas.common import ListQuery
 from chalicelib.web.schemas import StrictModel
@@ -40,8 +40,9 @@ Name = Field(min_length=1, max_length=50)
 
 
 def _strong(password: str) -> str:
-    if not any(char.isalpha() for char in password) or not any(char.isdigit() for char in password):
-        raise ValueError("the password needs at least one letter and one digit")
+    problem = password_problem(password)
+    if problem:
+        raise ValueError(problem)
     return password
 
 
@@ -50,7 +51,7 @@ def _coordinate(value: float | None) -> float | None:
     return None if value is None else round(value, 7)
 
 
-Password = Field(min_length=POLICY.password_min_length, max_length=128)
+Password = Field(min_length=POLICY.password_min_length, max_length=POLICY.password_max_length)
 
 
 class CodeRequest(StrictModel):

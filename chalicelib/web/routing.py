@@ -212,8 +212,10 @@ def _dispatch(
     context = current.context or {}
     request_id = str(context.get("requestId") or _new_request_id())
     locale = i18n.negotiate(headers.get("accept-language"))
-    logger.remove_keys(["user_id", "role", "correlation_id"])
-    logger.append_keys(request_id=request_id, route=f"{current.method} {context.get('resourcePath', '')}")
+    logger.thread_safe_remove_keys(["user_id", "role", "correlation_id"])
+    logger.thread_safe_append_keys(
+        request_id=request_id, route=f"{current.method} {context.get('resourcePath', '')}"
+    )
     try:
         _check_path(path_params)
         principal = _authorize(headers, roles, optional=optional_auth)
@@ -283,7 +285,7 @@ def _authorize(
         from chalicelib.errors import Forbidden
 
         raise Forbidden()
-    logger.append_keys(user_id=principal.user_id, role=principal.role)
+    logger.thread_safe_append_keys(user_id=principal.user_id, role=principal.role)
     return principal
 
 
@@ -361,6 +363,7 @@ def _json_response(
     headers: dict[str, str | list[str]] = {
         "Content-Language": locale,
         "X-Request-Id": request_id,
+        "X-Content-Type-Options": "nosniff",
         **(extra or {}),
     }
     if body is None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.accounts.identifiers import normalize_email, normalize_phone
+from chalicelib.accounts.identifiers import check_deliverable_email, normalize_email, normalize_phone
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,46 @@ def test_emails_are_lowercased() -> None:
 def test_invalid_emails_are_refused(raw: str) -> None:
     with pytest.raises(ValueError):
         normalize_email(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Admin@Example.TEST", "admin@example.test"),
+        ("ops@jiazheng.local", "ops@jiazheng.local"),
+        ("A@XN--MNCHEN-3YA.DE", "a@münchen.de"),
+        ("用户@例子.广告", "用户@例子.广告"),
+    ],
+)
+def test_emails_normalise_without_deliverability_rules(raw: str, expected: str) -> None:
+    """A special-use domain is still an address: sign-in must find what the platform created."""
+    assert normalize_email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["Zhang.Wei@Example.COM", " a+b@jiazheng.example ", "a@münchen.de", "用户@例子.广告"]
+)
+def test_normalising_keeps_the_keys_written_before(raw: str) -> None:
+    """Accounts created with email-validator's normal form keep their blind index."""
+    from email_validator import validate_email
+
+    old = validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+    assert normalize_email(raw) == old
+
+
+@pytest.mark.parametrize(
+    "raw", ["a@b..com", "a@-b.com", "a@b_c.com", "x" * 65 + "@b.com", "a@" + "b" * 250 + ".com"]
+)
+def test_malformed_domains_and_lengths_are_refused(raw: str) -> None:
+    with pytest.raises(ValueError):
+        normalize_email(raw)
+
+
+@pytest.mark.parametrize("address", ["admin@example.test", "x@foo.local", "a@b.invalid"])
+def test_new_accounts_need_a_deliverable_address(address: str) -> None:
+    with pytest.raises(ValueError, match="special-use or reserved"):
+        check_deliverable_email(address)
+
+
+def test_an_ordinary_address_is_deliverable() -> None:
+    check_deliverable_email("zhang.wei@example.com")
