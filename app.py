@@ -8,7 +8,9 @@ from chalice import Chalice
 
 from chalicelib.config import settings
 from chalicelib.handlers import (
+    admin_audit,
     admin_orders,
+    admin_users,
     admin_workers,
     auth,
     availability,
@@ -44,6 +46,10 @@ for area in (
     order_chat,
     reviews,
 ):
+    app.register_blueprint(area.api.blueprint)
+
+# support and administration (issue 10)
+for area in (admin_audit, admin_users):
     app.register_blueprint(area.api.blueprint)
 
 if settings().is_local:
