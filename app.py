@@ -10,6 +10,7 @@ from chalicelib.config import settings
 from chalicelib.handlers import (
     admin_audit,
     admin_orders,
+    admin_settings,
     admin_users,
     admin_workers,
     auth,
@@ -49,7 +50,7 @@ for area in (
     app.register_blueprint(area.api.blueprint)
 
 # support and administration (issue 10)
-for area in (admin_audit, admin_users):
+for area in (admin_audit, admin_users, admin_settings):
     app.register_blueprint(area.api.blueprint)
 
 if settings().is_local:

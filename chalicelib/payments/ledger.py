@@ -16,7 +16,7 @@ Transactions, each written in the same DynamoDB transaction as the state change 
 
 - ``charge-<intent>``: ``mark_paid`` (the order becomes ``paid``);
 - ``complete-<order>``: completion (``confirm`` / ``auto_complete``), splitting the price into
-  commission (``SETTINGS.commission_basis_points``) and the worker's ``pending`` share;
+  commission (the admin settings' ``commission_basis_points``) and the worker's ``pending`` share;
 - ``refund-<refund id>``: ``mark_refunded`` (``cancelled → refunded``): the prepayment is
   released, the refund leaves the Stripe balance, the fee (if any) is revenue;
 - ``unowed-<intent>`` / ``return-<intent>``: a payment for an order that could not take it (paid
@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.models.payments import LedgerEntryItem
-from chalicelib.payments.settings import SETTINGS
 
 __all__ = [
     "ACCOUNTS",
@@ -90,9 +89,18 @@ def charge_lines(amount: int) -> list[Line]:
     return balanced([Line("stripe_balance", amount), Line("customer_prepayments", -amount)])
 
 
-def completion_lines(amount: int, worker_id: str, commission: int | None = None) -> list[Line]:
-    """The work is done: the prepayment becomes commission and the worker's pending earnings."""
-    take = SETTINGS.commission(amount) if commission is None else commission
+def completion_lines(
+    amount: int, worker_id: str, commission: int | None = None, *, city: str | None = None
+) -> list[Line]:
+    """The work is done: the prepayment becomes commission and the worker's pending earnings.
+
+    The commission rate is the one in force now (admin settings, the city's override if any).
+    """
+    if commission is None:
+        from chalicelib.settings.current import current_settings
+
+        commission = current_settings(city).commission(amount)
+    take = commission
     return balanced(
         [
             Line("customer_prepayments", amount),
@@ -177,14 +185,16 @@ def record_charge(tx: TransactWrite, *, order_id: str, intent_id: str, amount: i
     )
 
 
-def record_completion(tx: TransactWrite, *, order_id: str, worker_id: str, amount: int, at: str) -> None:
+def record_completion(
+    tx: TransactWrite, *, order_id: str, worker_id: str, amount: int, at: str, city: str | None = None
+) -> None:
     """Book a completed order: commission and the worker's pending share (inside the completion)."""
     record(
         tx,
         order_id=order_id,
         txn_id=f"complete-{order_id}",
         kind="completion",
-        lines=completion_lines(amount, worker_id),
+        lines=completion_lines(amount, worker_id, city=city),
         at=at,
     )
 

@@ -10,14 +10,19 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.basemodel import Model
 from chalicelib.schemas.common import ListQuery
+from chalicelib.settings.schema import PlatformSettings
 from chalicelib.web.schemas import StrictModel
 
 __all__ = [
     "ID_PATTERN",
     "AuditEntryOut",
     "AuditLogQuery",
+    "HistoryQuery",
     "ReasonBody",
     "RevealedIdNumber",
+    "SettingsOut",
+    "SettingsPut",
+    "SettingsQuery",
     "StaffIn",
     "UserDetailOut",
     "UserOut",
@@ -142,3 +147,39 @@ class UserDetailOut(UserOut):
 class RevealedIdNumber(Model):
     user_id: str
     id_number: str
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+class SettingsQuery(Model):
+    city: str | None = Field(None, min_length=1, max_length=30, description="Also show what applies there.")
+
+
+class SettingsPut(StrictModel):
+    """A new version: every setting, the per-city overrides, why, and the version it replaces."""
+
+    version: int = Field(ge=0, description="The version read (`GET`); another one saved since is 409.")
+    reason: str = Field(min_length=1, max_length=500)
+    settings: PlatformSettings
+    city_overrides: dict[Annotated[str, Field(min_length=1, max_length=30)], dict[str, Any]] = Field(
+        default_factory=dict,
+        max_length=100,
+        description='Per city: top-level settings that differ there, e.g. `{"上海市": {"commission_basis_points": 1800}}`.',
+    )
+
+
+class SettingsOut(Model):
+    version: int
+    settings: PlatformSettings
+    city_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    updated_at: str | None = None
+    updated_by: str | None = None
+    reason: str | None = None
+    effective: PlatformSettings | None = Field(
+        None, description="With `?city=`: the settings in force there."
+    )
+
+
+class HistoryQuery(ListQuery):
+    pass
