@@ -11,6 +11,7 @@ from chalicelib.handlers import (
     admin_audit,
     admin_orders,
     admin_settings,
+    admin_support,
     admin_users,
     admin_workers,
     auth,
@@ -22,6 +23,7 @@ from chalicelib.handlers import (
     orders,
     payments,
     reviews,
+    support,
     worker_orders,
     worker_search,
     workers,
@@ -50,7 +52,7 @@ for area in (
     app.register_blueprint(area.api.blueprint)
 
 # support and administration (issue 10)
-for area in (admin_audit, admin_users, admin_settings):
+for area in (admin_audit, admin_users, admin_settings, support, admin_support):
     app.register_blueprint(area.api.blueprint)
 
 if settings().is_local:

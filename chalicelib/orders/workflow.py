@@ -270,6 +270,11 @@ _TIMERS: dict[str, Callable[[OrderItem, OrderTimer, str], None]] = {
 
 def on_timer(timer: OrderTimer, timer_id: str) -> None:
     """Do what a due timer asks, if the order still needs it (the ``order-timers`` consumer)."""
+    if timer.kind == "ticket_first_response":  # support's timer rides the same rails
+        from chalicelib.support.sla import on_first_response_timer
+
+        on_first_response_timer(timer)
+        return
     order = load_order(timer.order_id, consistent=True)
     if order is None:
         return

@@ -11,6 +11,7 @@ sum to zero (:func:`balanced` refuses anything else before it is written). Accou
 | ``worker_payable``      | liability | − the worker's share at completion (``earning_status`` pending)   |
 | ``cancellation_fees``   | revenue   | − the fee a customer's late cancellation keeps                    |
 | ``unowed_payments``     | liability | − money that arrived when nothing was owed, + its return          |
+| ``dispute_refunds``     | expense   | + what an admin gave back on a done job (a dispute)               |
 
 Transactions, each written in the same DynamoDB transaction as the state change it records:
 
@@ -20,7 +21,9 @@ Transactions, each written in the same DynamoDB transaction as the state change 
 - ``refund-<refund id>``: ``mark_refunded`` (``cancelled → refunded``): the prepayment is
   released, the refund leaves the Stripe balance, the fee (if any) is revenue;
 - ``unowed-<intent>`` / ``return-<intent>``: a payment for an order that could not take it (paid
-  after expiry, a second payment, a cancelled order) and its automatic refund.
+  after expiry, a second payment, a cancelled order) and its automatic refund;
+- ``refund-<refund id>`` of kind ``dispute_refund``: an admin's refund of a done job
+  (``chalicelib.payments.dispute_refunds``), recorded with Stripe's answer.
 
 Each line's key is derived from its transaction (``LEDGER#<txn id>#<line>``) and written with
 a "not exists" condition, so a repeated transaction fails whole instead of booking twice.
@@ -62,6 +65,7 @@ ACCOUNTS = (
     "worker_payable",
     "cancellation_fees",
     "unowed_payments",
+    "dispute_refunds",
 )
 
 
@@ -131,6 +135,11 @@ def unowed_lines(amount: int) -> list[Line]:
 def return_lines(amount: int) -> list[Line]:
     """Money nobody owed went back."""
     return balanced([Line("unowed_payments", amount), Line("stripe_balance", -amount)])
+
+
+def dispute_refund_lines(amount: int) -> list[Line]:
+    """An admin gave ``amount`` back on a done job: the platform's expense (``dispute_refunds``)."""
+    return balanced([Line("dispute_refunds", amount), Line("stripe_balance", -amount)])
 
 
 def worker_earnings_key(worker_id: str) -> str:
