@@ -8,6 +8,7 @@ from chalice import Chalice
 
 from chalicelib.config import settings
 from chalicelib.handlers import (
+    admin_alerts,
     admin_audit,
     admin_orders,
     admin_settings,
@@ -52,7 +53,7 @@ for area in (
     app.register_blueprint(area.api.blueprint)
 
 # support and administration (issue 10)
-for area in (admin_audit, admin_users, admin_settings, support, admin_support):
+for area in (admin_audit, admin_users, admin_settings, support, admin_support, admin_alerts):
     app.register_blueprint(area.api.blueprint)
 
 if settings().is_local:

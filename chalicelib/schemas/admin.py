@@ -15,6 +15,8 @@ from chalicelib.web.schemas import StrictModel
 
 __all__ = [
     "ID_PATTERN",
+    "AlertOut",
+    "AlertsQuery",
     "AuditEntryOut",
     "AuditLogQuery",
     "HistoryQuery",
@@ -183,3 +185,21 @@ class SettingsOut(Model):
 
 class HistoryQuery(ListQuery):
     pass
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+class AlertsQuery(ListQuery):
+    status: Literal["open", "acknowledged"] = "open"
+
+
+class AlertOut(Model):
+    alert_id: str
+    kind: str = Field(description="e.g. `refund_failed`, `support_sla_breach`, `payout_failed`, `dlq_depth`.")
+    subject: str
+    status: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    created_at: str
+    acknowledged_at: str | None = None
+    acknowledged_by: str | None = None
