@@ -114,7 +114,7 @@ def _new_user_item(
     return item
 
 
-def directory_keys(user_id: str, status: str, name: str, created_at: str) -> dict[str, str]:
+def directory_keys(user_id: str, status: str, name: str, created_at: str) -> dict[str, Any]:
     """The admin user directory's index keys: gsi1 by status (newest first), gsi3 by name."""
     return {
         "gsi1pk": f"USERS#{status}",

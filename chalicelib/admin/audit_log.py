@@ -111,6 +111,7 @@ def list_entries(query: AuditQuery, *, limit: int, cursor: str | None) -> tuple[
 def _by_index(
     query: AuditQuery, low: str, high: str, *, limit: int, cursor: str | None
 ) -> tuple[list[AuditEntry], str | None]:
+    index: Any
     if query.target_id:
         index, used, key = AuditItem.gsi2, "target_id", f"{AUDIT_PREFIX}TARGET#{query.target_id}"
         sort = AuditItem.gsi2sk

@@ -57,7 +57,7 @@ def summary(item: UserItem) -> UserSummary:
         name=item.name,
         phone=item.phone_masked,
         email=item.email_masked,
-        groups=list(item.groups or []),
+        groups=[str(group) for group in item.groups or []],
         level=item.level,
         created_at=item.created_at,
     )
@@ -86,7 +86,7 @@ def _matches(item: UserItem, wanted: UserFilter) -> bool:
 
 def _filters(wanted: UserFilter, *, skip: str) -> Any:
     condition: Any = None
-    clauses = []
+    clauses: list[Any] = []
     if wanted.role is not None and skip != "role":
         clauses.append(UserItem.role == wanted.role)
     if wanted.status is not None and skip != "status":

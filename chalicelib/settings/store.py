@@ -114,7 +114,7 @@ def save_version(
     if current.version != expected:
         raise Conflict("stale_version", details=[{"current_version": current.version}])
     new = SettingsDocument(expected + 1, settings, city_overrides, clock.iso(), actor.user_id, reason)
-    fields = {
+    fields: dict[str, Any] = {
         "version": new.version,
         "settings": settings.model_dump(mode="json"),
         "city_overrides": city_overrides,

@@ -47,7 +47,7 @@ class Operations(Construct):
         api_name = settings.stack_name
         for child in api.chalice.sam_template.node.children:
             if CfnResource.is_cfn_resource(child) and getattr(child, "cfn_resource_type", "") == SAM_API:
-                child.add_property_override("Name", api_name)  # type: ignore[attr-defined]
+                child.add_property_override("Name", api_name)
         for item in messaging.queues.values():
             item.dlq.grant(api.roles[API_HANDLER], "sqs:GetQueueAttributes")
 
