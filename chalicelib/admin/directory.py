@@ -22,7 +22,15 @@ from chalicelib.crypto import blind_index
 from chalicelib.models.accounts import IdentityItem, UserItem
 from chalicelib.pagination import decode_cursor, encode_cursor
 
-__all__ = ["STATUSES", "UserFilter", "UserSummary", "contact_kind", "list_users", "summary"]
+__all__ = [
+    "STATUSES",
+    "UserFilter",
+    "UserSummary",
+    "backfill_directory_keys",
+    "contact_kind",
+    "list_users",
+    "summary",
+]
 
 STATUSES = ("active", "suspended")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s\-()]{7,20}$")
@@ -183,3 +191,19 @@ def _walk_statuses(
             rest = statuses[position + 1 :]
             return found, encode_cursor(scope, {"status": rest[0], "key": None}) if rest else None
     return found, None
+
+
+def backfill_directory_keys() -> int:
+    """Give accounts made before the directory existed its keys (by role, one Query each); idempotent.
+
+    Run by the local seed on every ``make run``; on a deployed stage, once after deploying.
+    """
+    from chalicelib.accounts.users import directory_keys
+
+    fixed = 0
+    for role in ("customer", "worker", "admin", "support"):
+        for item in UserItem.gsi2.query(f"ROLE#{role}", filter_condition=UserItem.gsi3pk.does_not_exist()):
+            keys = directory_keys(item.user_id, item.status, item.name, item.created_at)
+            item.update(actions=[getattr(UserItem, name).set(value) for name, value in keys.items()])
+            fixed += 1
+    return fixed

@@ -275,3 +275,19 @@ def test_an_admin_cannot_suspend_herself_and_unknown_users_are_404(
         == 404
     )
     assert http.call("GET", "/v1/admin/users/usr_nobody", token=token).status_code == 404
+
+
+def test_accounts_made_before_the_directory_are_backfilled(http: Http, admin: tuple[str, str]) -> None:
+    from chalicelib.admin.directory import backfill_directory_keys
+    from chalicelib.models.accounts import UserItem
+
+    old_id, _ = account("customer", phone="13812345000", name="老用户")
+    UserItem(*UserItem.key(old_id)).update(
+        actions=[UserItem.gsi1pk.remove(), UserItem.gsi3pk.remove(), UserItem.gsi3sk.remove()]
+    )
+    found = http.call("GET", "/v1/admin/users?q=老", token=admin[1]).json["items"]
+    assert found == []
+    assert backfill_directory_keys() == 1
+    assert backfill_directory_keys() == 0
+    found = http.call("GET", "/v1/admin/users?q=老", token=admin[1]).json["items"]
+    assert [item["user_id"] for item in found] == [old_id]
