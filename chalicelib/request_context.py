@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-__all__ = ["RequestContext", "audited", "current", "mark_audited", "start"]
+__all__ = ["RequestContext", "audited", "current", "finish", "mark_audited", "start"]
 
 
 @dataclass
@@ -28,6 +28,11 @@ def start(request_id: str, client_ip: str | None) -> RequestContext:
     context = RequestContext(request_id, client_ip)
     _CURRENT.set(context)
     return context
+
+
+def finish() -> None:
+    """End the request: work done afterwards on this thread belongs to no request."""
+    _CURRENT.set(None)
 
 
 def current() -> RequestContext | None:

@@ -255,6 +255,7 @@ def _dispatch(
         status=response.status_code,
         duration_ms=round((time.perf_counter() - started) * 1000, 2),
     )
+    request_context.finish()
     return response
 
 
