@@ -8,7 +8,12 @@ from chalice import Chalice
 
 from chalicelib.config import settings
 from chalicelib.handlers import (
+    admin_alerts,
+    admin_audit,
     admin_orders,
+    admin_settings,
+    admin_support,
+    admin_users,
     admin_workers,
     auth,
     availability,
@@ -19,6 +24,7 @@ from chalicelib.handlers import (
     orders,
     payments,
     reviews,
+    support,
     worker_orders,
     worker_search,
     workers,
@@ -44,6 +50,10 @@ for area in (
     order_chat,
     reviews,
 ):
+    app.register_blueprint(area.api.blueprint)
+
+# support and administration (issue 10)
+for area in (admin_audit, admin_users, admin_settings, support, admin_support, admin_alerts):
     app.register_blueprint(area.api.blueprint)
 
 if settings().is_local:

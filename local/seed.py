@@ -121,12 +121,15 @@ def _give_a_home(kind: str, blind: str) -> None:
 
 
 def main() -> None:
+    from chalicelib.admin.directory import backfill_directory_keys
     from local.seed_catalog import seed_catalog
     from local.seed_workers import seed_workers
 
     print("Demo accounts (role, login, password):")
     for line in seed():
         print(line)
+    if fixed := backfill_directory_keys():
+        print(f"Admin user directory: indexed {fixed} earlier accounts")
     print(f"Catalog: {len(seed_catalog())} services")
     print("Demo workers:")
     for line in seed_workers():

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.accounts.identifiers import normalize_phone
-from chalicelib.accounts.users import UserView, get_user, user_view
+from chalicelib.accounts.users import USERS_BY_NAME, UserView, get_user, name_key, user_view
 from chalicelib.crypto import encrypt
 from chalicelib.errors import ValidationFailed
 from chalicelib.models.accounts import UserItem
@@ -20,6 +20,8 @@ def update_profile(user_id: str, changes: dict[str, Any]) -> UserView:
     actions: list[Any] = [UserItem.updated_at.set(clock.iso())]
     if "name" in changes and changes["name"] is not None:
         actions.append(UserItem.name.set(changes["name"]))
+        actions.append(UserItem.gsi3sk.set(f"{name_key(changes['name'])}#{user_id}"))  # the directory
+        actions.append(UserItem.gsi3pk.set(USERS_BY_NAME))
     if "avatar_url" in changes:
         url = changes["avatar_url"]
         actions.append(UserItem.avatar_url.set(url) if url else UserItem.avatar_url.remove())

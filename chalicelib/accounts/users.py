@@ -22,13 +22,17 @@ from chalicelib.notifications.outgoing import queue_message
 from chalicelib.observability import logger, metrics
 
 __all__ = [
+    "USERS_BY_NAME",
     "UserView",
+    "account_items",
     "change_password",
     "create_user",
+    "directory_keys",
     "get_user",
     "login_with_code",
     "login_with_oidc",
     "login_with_password",
+    "name_key",
     "register",
     "reset_password",
     "user_view",
@@ -99,6 +103,7 @@ def _new_user_item(
         created_at=now,
         gsi2pk=f"ROLE#{role}",
         gsi2sk=f"{now}#{user_id}",
+        **directory_keys(user_id, "active", name, now),
     )
     if target is not None and target.kind == "phone":
         item.phone_enc = encrypt(target.value, context=f"user:{user_id}:phone")
@@ -109,9 +114,37 @@ def _new_user_item(
     return item
 
 
+def directory_keys(user_id: str, status: str, name: str, created_at: str) -> dict[str, Any]:
+    """The admin user directory's index keys: gsi1 by status (newest first), gsi3 by name."""
+    return {
+        "gsi1pk": f"USERS#{status}",
+        "gsi1sk": f"{created_at}#{user_id}",
+        "gsi3pk": USERS_BY_NAME,
+        "gsi3sk": f"{name_key(name)}#{user_id}",
+    }
+
+
+USERS_BY_NAME = "USERS#BYNAME"
+
+
+def name_key(name: str) -> str:
+    """A name as the directory sorts and prefix-matches it (case-folded)."""
+    return name.strip().casefold()
+
+
 def _identity(kind: str, blind: str, user_id: str) -> IdentityItem:
     pk, sk = IdentityItem.key(kind, blind)
     return IdentityItem(pk, sk, user_id=user_id, kind=kind)
+
+
+def account_items(
+    role: str, name: str, target: Target, password: str | None
+) -> tuple[IdentityItem, UserItem]:
+    """A new account's identity claim and profile, to save (condition: not exists) in one transaction."""
+    user_id = new_id("usr")
+    return _identity(target.kind, target.blind, user_id), _new_user_item(
+        user_id, role, name, target, password
+    )
 
 
 def register(target: Target, code: str, password: str, name: str, role: Role) -> tuple[UserView, TokenPair]:

@@ -25,6 +25,7 @@ TimerKind = Literal[
     "not_arrived",  # the start passed and the worker has not arrived: alert
     "auto_complete",  # hours after ``finished`` without a dispute: complete
     "review_request",  # after completion: ask the customer for a review
+    "ticket_first_response",  # a support ticket's SLA (``order_id`` holds the ticket id): escalate
 ]
 
 

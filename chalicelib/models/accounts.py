@@ -43,6 +43,8 @@ class UserItem(MainItem):
     address_count = NumberAttribute(null=True)
     groups = ListAttribute(of=UnicodeAttribute, null=True)
     level = UnicodeAttribute(null=True)
+    status_reason = UnicodeAttribute(null=True)  # why an admin suspended the account
+    revision = NumberAttribute(null=True)  # bumped by every admin change (optimistic concurrency)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute(null=True)
 

@@ -13,6 +13,7 @@ Keys (docs/data-model.md has the access patterns):
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
     NumberAttribute,
@@ -58,6 +59,7 @@ class WorkerProfileItem(MainItem):
     reviewed_at = UnicodeAttribute(null=True)
     reviewed_by = UnicodeAttribute(null=True)
     reject_reason = UnicodeAttribute(null=True)
+    suspended_with_account = BooleanAttribute(null=True)  # set when the account's suspension did it
     rating_count = NumberAttribute(default=0)
     rating_quality_sum = NumberAttribute(default=0)
     rating_attitude_sum = NumberAttribute(default=0)

@@ -293,7 +293,7 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
         duration_minutes=price.duration_minutes,
         pay_by=clock.iso(pay_by),
         check_in_code=f"{secrets.randbelow(10_000):04d}",
-        cancellation_policy=policy_for(service.category).snapshot(),
+        cancellation_policy=policy_for(service.category, state.address.city).snapshot(),
         notes=command.notes,
         version=1,
         created_at=now_iso,

@@ -509,6 +509,7 @@ def _book_completion(order: OrderItem, now: datetime) -> Build | None:
             worker_id=worker_id,
             amount=int(order.price_amount),
             at=clock.iso(now),
+            city=(order.address or {}).get("city"),
         )
 
     return book

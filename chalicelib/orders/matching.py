@@ -1,7 +1,7 @@
 """Active matching: push a paid pool order to the best-ranked free workers, wider each round.
 
 The pool (``worker_side.available``) lets any matching worker find the order; matching also
-*offers* it: round by round (:data:`ROUNDS`: the three best first, then the next ten, then
+*offers* it: round by round (:func:`rounds`, admin settings: the three best first, then the next ten, then
 everyone left), the best-rated verified workers serving the order's district with the skill,
 whose calendar has room (the same ``calendar.check_booking`` booking uses), get an inbox entry
 and an SMS. Each offer is an
@@ -29,7 +29,7 @@ from chalicelib.orders.notices import notify
 from chalicelib.scheduling import calendar
 from chalicelib.workers.search_index import search_partition
 
-__all__ = ["CANDIDATES", "ROUNDS", "OfferRound", "offer"]
+__all__ = ["CANDIDATES", "OfferRound", "offer", "rounds"]
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,13 @@ class OfferRound:
     minutes: int
 
 
-ROUNDS: tuple[OfferRound, ...] = (
-    OfferRound(workers=3, minutes=20),
-    OfferRound(workers=10, minutes=20),
-    OfferRound(workers=30, minutes=30),
-)
+def rounds() -> tuple[OfferRound, ...]:
+    """The rounds in force (admin settings ``matching_rounds``)."""
+    from chalicelib.settings.current import current_settings
+
+    return tuple(OfferRound(spec.workers, spec.minutes) for spec in current_settings().matching_rounds)
+
+
 CANDIDATES = 100
 """Search index entries read per round (best-rated first)."""
 
@@ -71,9 +73,10 @@ def offer(order: OrderItem, round_no: int, *, cause: str, at: datetime) -> list[
     missed when the first attempt failed after writing an offer). Does nothing for an order that
     is no longer a paid pool order.
     """
-    if order.status != "paid" or order.worker_id or round_no >= len(ROUNDS):
+    specs = rounds()
+    if order.status != "paid" or order.worker_id or round_no >= len(specs):
         return []
-    spec = ROUNDS[round_no]
+    spec = specs[round_no]
     where = order.address or {}
     partition = search_partition(order.category, str(where.get("city", "")), str(where.get("district", "")))
     asked = {

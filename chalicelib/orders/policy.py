@@ -55,9 +55,15 @@ POLICIES: dict[str, Policy] = {
 }
 
 
-def policy_for(category: str) -> Policy:
-    """The policy of a category (settings; the default for a category without its own)."""
-    return POLICIES.get(category, DEFAULT_POLICY)
+def policy_for(category: str, city: str | None = None) -> Policy:
+    """The policy in force for a category (admin settings, with the city's override if any).
+
+    :data:`POLICIES` and :data:`DEFAULT_POLICY` are the shipped defaults of those settings.
+    """
+    from chalicelib.settings.current import current_settings
+
+    terms = current_settings(city).cancellation_for(category)
+    return Policy(terms.free_until_hours, terms.fee_percent, terms.locked_within_hours)
 
 
 @dataclass(frozen=True)

@@ -39,17 +39,16 @@ from chalicelib.orders import lifecycle, matching
 from chalicelib.orders.access import load_order
 from chalicelib.orders.notices import notify
 from chalicelib.orders.timers import set_timer
+from chalicelib.settings.current import current_settings
 
 __all__ = ["SETTINGS", "WorkflowSettings", "on_event", "on_timer", "timers_after"]
 
 
 @dataclass(frozen=True)
 class WorkflowSettings:
-    """The workflow's timings (settings; the admin settings issue makes them editable)."""
+    """The workflow's fixed timings (reminder offsets and the acceptance timeout are admin settings)."""
 
-    reminder_hours: tuple[int, ...] = (24, 2)
     not_arrived_minutes: int = 15  # after the start, without ``arrived``
-    chosen_accept_minutes: int = 60  # a chosen worker's time to accept a paid order
     accept_lead_minutes: int = 60  # acceptance must be settled this long before the start
     auto_complete_hours: int = 24  # after ``finished`` without confirmation or dispute
     review_request_hours: int = 2  # after completion
@@ -80,7 +79,7 @@ def _job_timers(order: OrderItem) -> list[OrderTimer]:
             due=start - timedelta(hours=hours),
             basis=f"{order.start_at}|{hours}",
         )
-        for hours in SETTINGS.reminder_hours
+        for hours in current_settings().reminder_offsets_hours
         if start - timedelta(hours=hours) > clock.now()
     ]
     timers.append(
@@ -103,10 +102,10 @@ def timers_after(event: OrderEvent, order: OrderItem, now: datetime) -> list[Ord
                 OrderTimer(order_id=order_id, kind="payment_expiry", due=datetime.fromisoformat(order.pay_by))
             ]
         case "paid" if order.status == "paid" and order.worker_id:
-            due = _acceptance_due(order, now, SETTINGS.chosen_accept_minutes)
+            due = _acceptance_due(order, now, current_settings().acceptance_timeout_minutes)
             return [OrderTimer(order_id=order_id, kind="acceptance_timeout", due=due, basis="chosen")]
         case "paid" | "declined" if order.status == "paid" and not order.worker_id:
-            due = _acceptance_due(order, now, matching.ROUNDS[0].minutes)
+            due = _acceptance_due(order, now, matching.rounds()[0].minutes)
             return [OrderTimer(order_id=order_id, kind="acceptance_timeout", due=due, basis="round-0")]
         case "accepted" | "rescheduled" | "reassigned" if order.status in WAITING_FOR_WORKER:
             return _job_timers(order)
@@ -131,7 +130,7 @@ def _tell(event: OrderEvent, event_id: str, order: OrderItem) -> None:
 
     match event.event:
         case "paid" if order.worker_id and order.status == "paid":
-            deadline = _acceptance_due(order, event.at, SETTINGS.chosen_accept_minutes)
+            deadline = _acceptance_due(order, event.at, current_settings().acceptance_timeout_minutes)
             notify(
                 order.worker_id,
                 "order_chosen",
@@ -215,11 +214,12 @@ def _acceptance_timeout(order: OrderItem, timer: OrderTimer, timer_id: str) -> N
     if order.worker_id or not timer.basis.startswith("round-"):
         return
     following = int(timer.basis.removeprefix("round-")) + 1
-    if following < len(matching.ROUNDS) and _start(order) - timer.due > timedelta(
+    rounds = matching.rounds()
+    if following < len(rounds) and _start(order) - timer.due > timedelta(
         minutes=SETTINGS.accept_lead_minutes
     ):
         matching.offer(order, following, cause=timer_id, at=timer.due)
-        due = _acceptance_due(order, timer.due, matching.ROUNDS[following].minutes)
+        due = _acceptance_due(order, timer.due, rounds[following].minutes)
         set_timer(
             OrderTimer(
                 order_id=order.order_id, kind="acceptance_timeout", due=due, basis=f"round-{following}"
@@ -270,6 +270,11 @@ _TIMERS: dict[str, Callable[[OrderItem, OrderTimer, str], None]] = {
 
 def on_timer(timer: OrderTimer, timer_id: str) -> None:
     """Do what a due timer asks, if the order still needs it (the ``order-timers`` consumer)."""
+    if timer.kind == "ticket_first_response":  # support's timer rides the same rails
+        from chalicelib.support.sla import on_first_response_timer
+
+        on_first_response_timer(timer)
+        return
     order = load_order(timer.order_id, consistent=True)
     if order is None:
         return

@@ -11,16 +11,19 @@ sum to zero (:func:`balanced` refuses anything else before it is written). Accou
 | ``worker_payable``      | liability | − the worker's share at completion (``earning_status`` pending)   |
 | ``cancellation_fees``   | revenue   | − the fee a customer's late cancellation keeps                    |
 | ``unowed_payments``     | liability | − money that arrived when nothing was owed, + its return          |
+| ``dispute_refunds``     | expense   | + what an admin gave back on a done job (a dispute)               |
 
 Transactions, each written in the same DynamoDB transaction as the state change it records:
 
 - ``charge-<intent>``: ``mark_paid`` (the order becomes ``paid``);
 - ``complete-<order>``: completion (``confirm`` / ``auto_complete``), splitting the price into
-  commission (``SETTINGS.commission_basis_points``) and the worker's ``pending`` share;
+  commission (the admin settings' ``commission_basis_points``) and the worker's ``pending`` share;
 - ``refund-<refund id>``: ``mark_refunded`` (``cancelled → refunded``): the prepayment is
   released, the refund leaves the Stripe balance, the fee (if any) is revenue;
 - ``unowed-<intent>`` / ``return-<intent>``: a payment for an order that could not take it (paid
-  after expiry, a second payment, a cancelled order) and its automatic refund.
+  after expiry, a second payment, a cancelled order) and its automatic refund;
+- ``refund-<refund id>`` of kind ``dispute_refund``: an admin's refund of a done job
+  (``chalicelib.payments.dispute_refunds``), recorded with Stripe's answer.
 
 Each line's key is derived from its transaction (``LEDGER#<txn id>#<line>``) and written with
 a "not exists" condition, so a repeated transaction fails whole instead of booking twice.
@@ -34,7 +37,6 @@ from dataclasses import dataclass
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.models.payments import LedgerEntryItem
-from chalicelib.payments.settings import SETTINGS
 
 __all__ = [
     "ACCOUNTS",
@@ -63,6 +65,7 @@ ACCOUNTS = (
     "worker_payable",
     "cancellation_fees",
     "unowed_payments",
+    "dispute_refunds",
 )
 
 
@@ -90,9 +93,18 @@ def charge_lines(amount: int) -> list[Line]:
     return balanced([Line("stripe_balance", amount), Line("customer_prepayments", -amount)])
 
 
-def completion_lines(amount: int, worker_id: str, commission: int | None = None) -> list[Line]:
-    """The work is done: the prepayment becomes commission and the worker's pending earnings."""
-    take = SETTINGS.commission(amount) if commission is None else commission
+def completion_lines(
+    amount: int, worker_id: str, commission: int | None = None, *, city: str | None = None
+) -> list[Line]:
+    """The work is done: the prepayment becomes commission and the worker's pending earnings.
+
+    The commission rate is the one in force now (admin settings, the city's override if any).
+    """
+    if commission is None:
+        from chalicelib.settings.current import current_settings
+
+        commission = current_settings(city).commission(amount)
+    take = commission
     return balanced(
         [
             Line("customer_prepayments", amount),
@@ -123,6 +135,11 @@ def unowed_lines(amount: int) -> list[Line]:
 def return_lines(amount: int) -> list[Line]:
     """Money nobody owed went back."""
     return balanced([Line("unowed_payments", amount), Line("stripe_balance", -amount)])
+
+
+def dispute_refund_lines(amount: int) -> list[Line]:
+    """An admin gave ``amount`` back on a done job: the platform's expense (``dispute_refunds``)."""
+    return balanced([Line("dispute_refunds", amount), Line("stripe_balance", -amount)])
 
 
 def worker_earnings_key(worker_id: str) -> str:
@@ -177,14 +194,16 @@ def record_charge(tx: TransactWrite, *, order_id: str, intent_id: str, amount: i
     )
 
 
-def record_completion(tx: TransactWrite, *, order_id: str, worker_id: str, amount: int, at: str) -> None:
+def record_completion(
+    tx: TransactWrite, *, order_id: str, worker_id: str, amount: int, at: str, city: str | None = None
+) -> None:
     """Book a completed order: commission and the worker's pending share (inside the completion)."""
     record(
         tx,
         order_id=order_id,
         txn_id=f"complete-{order_id}",
         kind="completion",
-        lines=completion_lines(amount, worker_id),
+        lines=completion_lines(amount, worker_id, city=city),
         at=at,
     )
 

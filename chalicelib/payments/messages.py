@@ -43,6 +43,14 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+TEMPLATES["admin_refund"] = {
+    "zh-CN": ("退款已发起", "【家政】您{start}的{service}订单经客服处理，{amount}已原路退回。"),
+    "en": (
+        "Refund issued",
+        "[Jiazheng] After reviewing your {service} job at {start}, we refunded {amount}.",
+    ),
+}
+
 register(TEMPLATES)
 
 

@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar, cast
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import i18n
+from chalicelib import i18n, request_context
 from chalicelib.errors import AppError, NotFound, Unauthorized, ValidationFailed
 from chalicelib.observability import logger, metrics
 
@@ -211,6 +211,8 @@ def _dispatch(
     headers = {key.lower(): value for key, value in (current.headers or {}).items()}
     context = current.context or {}
     request_id = str(context.get("requestId") or _new_request_id())
+    client_ip = str((context.get("identity") or {}).get("sourceIp") or "unknown")
+    request_context.start(request_id, client_ip)
     locale = i18n.negotiate(headers.get("accept-language"))
     logger.thread_safe_remove_keys(["user_id", "role", "correlation_id"])
     logger.thread_safe_append_keys(
@@ -226,12 +228,13 @@ def _dispatch(
             headers=headers,
             locale=locale,
             request_id=request_id,
-            client_ip=str((context.get("identity") or {}).get("sourceIp") or "unknown"),
+            client_ip=client_ip,
             principal_or_none=principal,
             raw_body=_raw(current.raw_body),
         )
         result = handler(request)
         response = _success(result, status, locale, request_id)
+        _check_audited(current.method, roles, response.status_code)
     except AppError as error:
         response = error_response(error, locale, request_id)
     except Exception:
@@ -254,7 +257,23 @@ def _dispatch(
         status=response.status_code,
         duration_ms=round((time.perf_counter() - started) * 1000, 2),
     )
+    request_context.finish()
     return response
+
+
+STAFF_ROLES = frozenset({"admin", "support"})
+
+
+def is_staff_write(method: str, roles: tuple[str, ...] | None) -> bool:
+    """A route only staff may call that changes something: it must write an audit entry."""
+    return method != "GET" and bool(roles) and set(roles or ()) <= STAFF_ROLES
+
+
+def _check_audited(method: str, roles: tuple[str, ...] | None, status: int) -> None:
+    """Flag a successful staff write that built no audit entry (a bug: every one must)."""
+    if status < 300 and is_staff_write(method, roles) and request_context.audited() == 0:
+        logger.warning("staff write without an audit entry (a no-op, or a bug)")
+        metrics.add_metric(name="UnauditedStaffWrites", unit="Count", value=1)
 
 
 _PATH_VALUE = re.compile(r"[A-Za-z0-9_-]{1,64}")

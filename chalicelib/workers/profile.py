@@ -37,6 +37,7 @@ from chalicelib.geo import encode_geohash
 from chalicelib.models.accounts import IdentityItem
 from chalicelib.models.base import cancellation_reasons, transact_write
 from chalicelib.models.workers import CertificateItem, WorkerProfileItem
+from chalicelib.workers.blacklist import BlacklistItem, is_blacklisted
 from chalicelib.workers.certificates import (
     EDITABLE_STATUSES,
     CertificateView,
@@ -106,6 +107,10 @@ i18n.register(
         "id_number_in_use": {
             "zh-CN": "该身份证号已绑定其他服务人员账号",
             "en": "This ID number belongs to another worker account.",
+        },
+        "id_number_blacklisted": {
+            "zh-CN": "该身份证号已被平台禁止注册服务人员",
+            "en": "This ID number is barred from working on the platform.",
         },
         "worker_not_verified": {
             "zh-CN": "服务人员尚未通过认证",
@@ -319,6 +324,11 @@ def save_profile(worker_id: str, fields: ProfileFields, locale: str) -> WorkerPr
     old_status, old_hash = profile.status, profile.id_number_hash
     new_hash = blind_index(_ID_INDEX_KIND, fields.id_number) if fields.id_number else None
     id_changed = new_hash is not None and new_hash != old_hash
+    if id_changed and new_hash and is_blacklisted(new_hash):
+        raise Forbidden(
+            "id_number_blacklisted",
+            details=[{"field": "id_number", "code": "blacklisted", "message": "barred by the platform"}],
+        )
     back_to_review = old_status == "verified" and _needs_review(profile, fields, id_changed)
     _apply(profile, fields, user.name, now)
     if id_changed and fields.id_number:
@@ -334,9 +344,14 @@ def save_profile(worker_id: str, fields: ProfileFields, locale: str) -> WorkerPr
     profile.gsi2pk, profile.gsi2sk = gsi2_keys(profile, profile.status)
 
     releases_old = id_changed and old_hash is not None
-    claim_index = 1 if releases_old else 0  # deletes come first in the transaction, then puts
+    # condition checks come first in the transaction, then deletes, then puts
+    claim_index = (1 if id_changed else 0) + (1 if releases_old else 0)
     try:
         with transact_write() as transaction:
+            if id_changed and new_hash:  # barred meanwhile: the claim below is refused too
+                transaction.condition_check(
+                    BlacklistItem, *BlacklistItem.key(new_hash), condition=BlacklistItem.pk.does_not_exist()
+                )
             if releases_old:
                 transaction.delete(IdentityItem(*IdentityItem.key(_ID_INDEX_KIND, str(old_hash))))
             if id_changed and new_hash:
@@ -356,6 +371,8 @@ def save_profile(worker_id: str, fields: ProfileFields, locale: str) -> WorkerPr
                 )
     except TransactWriteError as error:
         reasons = cancellation_reasons(error)
+        if id_changed and reasons and reasons[0] == "ConditionalCheckFailed":
+            raise Forbidden("id_number_blacklisted") from error
         if id_changed and len(reasons) > claim_index and reasons[claim_index] == "ConditionalCheckFailed":
             raise Conflict(
                 "id_number_in_use",

@@ -31,6 +31,8 @@ class OpsAlertItem(MainItem):
     status = UnicodeAttribute(default="open")
     details = JSONAttribute(null=True)
     created_at = UnicodeAttribute()
+    acknowledged_at = UnicodeAttribute(null=True)  # by an operator (``chalicelib.admin.alerts``)
+    acknowledged_by = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(kind: str, subject: str) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from infra.cdk.capabilities import (
     Keys,
     Messaging,
     Notifications,
+    Operations,
     QueueConsumers,
     Storage,
     StreamConsumers,
@@ -72,6 +73,9 @@ class JiazhengStack(Stack):
         )
         self.state_machines = WorkflowStateMachines(
             self, "StateMachines", workflows=self.workflows, api=self.api
+        )
+        self.operations = Operations(
+            self, "Operations", settings=settings, api=self.api, messaging=self.messaging
         )
         Tags.of(self).add("app", APP_NAME)
         Tags.of(self).add("stage", settings.name)

@@ -37,7 +37,9 @@ def _clear_clients() -> None:
     from chalicelib import uploads
     from chalicelib.events import consumer, outbox
     from chalicelib.orders import timers
+    from chalicelib.settings import provider as settings_provider
 
+    settings_provider.provider.cache_clear()
     consumer.persistence.cache_clear()
     outbox._events.cache_clear()
     timers._scheduler.cache_clear()

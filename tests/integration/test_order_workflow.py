@@ -18,6 +18,7 @@ from chalicelib.models.orders import OfferItem, OrderItem
 from chalicelib.orders import matching, payment_port
 from chalicelib.orders.workflow import SETTINGS
 from chalicelib.scheduling.availability import set_availability
+from chalicelib.settings.current import current_settings
 from tests.integration.conftest import Http
 from tests.integration.scheduling_steps import (
     NOW,
@@ -128,7 +129,7 @@ def test_a_pool_order_is_offered_to_the_best_rated_free_workers_then_wider_then_
     texts = _texts()
     assert sum("附近有新的" in text for text in texts) == 3
 
-    clock.advance(timedelta(minutes=matching.ROUNDS[0].minutes))
+    clock.advance(timedelta(minutes=matching.rounds()[0].minutes))
     pump.fire_due_timers()
     offered = {
         item.worker_id: int(item.round)
@@ -137,7 +138,7 @@ def test_a_pool_order_is_offered_to_the_best_rated_free_workers_then_wider_then_
     assert {w for w, r in offered.items() if r == 1} == {district[0][0], district[1][0]}
     assert city not in offered  # she does not serve the order's district
 
-    for following in matching.ROUNDS[1:]:  # nobody left to ask: the last round runs out
+    for following in matching.rounds()[1:]:  # nobody left to ask: the last round runs out
         clock.advance(timedelta(minutes=following.minutes))
         pump.fire_due_timers()
     order = OrderItem.get(*OrderItem.key(order_id))
@@ -222,7 +223,7 @@ def test_a_chosen_worker_who_lets_the_time_run_out_sends_the_order_to_the_pool(
     order_id = _book(http, token, customer_id, alice)
     payment_port.mark_paid(order_id, f"pi_{order_id}")
     pump.run()
-    clock.advance(timedelta(minutes=SETTINGS.chosen_accept_minutes))
+    clock.advance(timedelta(minutes=current_settings().acceptance_timeout_minutes))
     pump.fire_due_timers()
     order = OrderItem.get(*OrderItem.key(order_id))
     assert (order.status, order.worker_id, order.reservation_sk) == ("paid", None, None)

@@ -12,6 +12,7 @@ from chalicelib.models.orders import OrderItem
 from chalicelib.orders import matching
 from chalicelib.orders.timers import schedule_name, timer_id
 from chalicelib.orders.workflow import SETTINGS, timers_after
+from chalicelib.settings.current import current_settings
 
 NOW = datetime(2027, 1, 18, 9, 0, tzinfo=clock.SHANGHAI)
 START = datetime(2027, 1, 20, 10, 0, tzinfo=clock.SHANGHAI)
@@ -53,10 +54,14 @@ def test_an_unpaid_order_gets_its_expiry_at_pay_by() -> None:
 
 def test_a_chosen_worker_has_an_hour_to_accept_a_pool_order_a_round() -> None:
     assert _plan("paid", _order("paid")) == [
-        ("acceptance_timeout", NOW + timedelta(minutes=SETTINGS.chosen_accept_minutes), "chosen")
+        (
+            "acceptance_timeout",
+            NOW + timedelta(minutes=current_settings().acceptance_timeout_minutes),
+            "chosen",
+        )
     ]
     assert _plan("paid", _order("paid", worker_id=None)) == [
-        ("acceptance_timeout", NOW + timedelta(minutes=matching.ROUNDS[0].minutes), "round-0")
+        ("acceptance_timeout", NOW + timedelta(minutes=matching.rounds()[0].minutes), "round-0")
     ]
     assert _plan("declined", _order("paid", worker_id=None))[0][2] == "round-0"
 

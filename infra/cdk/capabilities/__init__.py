@@ -7,6 +7,7 @@ from infra.cdk.capabilities.data import Data
 from infra.cdk.capabilities.keys import Keys
 from infra.cdk.capabilities.messaging import Messaging
 from infra.cdk.capabilities.notifications import Notifications
+from infra.cdk.capabilities.operations import Operations
 from infra.cdk.capabilities.secrets import AppSecrets
 from infra.cdk.capabilities.storage import Storage
 from infra.cdk.capabilities.timers import Timers
@@ -20,6 +21,7 @@ __all__ = [
     "Keys",
     "Messaging",
     "Notifications",
+    "Operations",
     "QueueConsumers",
     "Storage",
     "StreamConsumers",

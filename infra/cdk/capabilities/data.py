@@ -9,6 +9,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from chalicelib.resources import TABLES, TableSpec
+from infra.cdk.capabilities.audit_guard import deny_audit_changes
 from infra.cdk.stage import StageSettings
 
 __all__ = ["Data"]
@@ -63,6 +64,8 @@ class Data(Construct):
         return {spec.env_var: self.tables[spec.name].table_name for spec in self._specs if spec.env_var}
 
     def grant_app(self, grantee: iam.IGrantable) -> None:
-        """Item reads and writes (transactions included) on the tables and their indexes."""
+        """Item reads and writes (transactions included) on the tables and their indexes; audit items append-only."""
         for table in self.tables.values():
             table.grant_read_write_data(grantee)
+        if "main" in self.tables:
+            deny_audit_changes(self.tables["main"], grantee)

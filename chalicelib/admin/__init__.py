@@ -1,0 +1,1 @@
+"""Administration use cases: the audit log, users and staff, the worker blacklist, ops alerts."""

@@ -1,0 +1,60 @@
+"""``current_settings(city)``: the one function the rest of the code reads the rules through.
+
+Cached through Powertools Parameters (``chalicelib.settings.provider``); a city with an
+override gets the base settings with the override's keys replaced. Consumers: commission at
+completion (``payments.ledger``), cancellation windows at booking (``orders.policy``), acceptance
+timeout and reminder offsets (``orders.workflow``), matching rounds (``orders.matching``), the
+support SLA (``support.tickets``); the withdrawal rules, dispute window and live-in deposit share
+are here for the payouts and live-in code to read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from chalicelib.settings.schema import PlatformSettings, apply_override
+
+__all__ = ["PlatformSettings", "current_document", "current_settings", "forget", "pinned"]
+
+_pinned: Any = None
+
+
+def current_document() -> Any:
+    """The cached settings document in force (``store.SettingsDocument``)."""
+    from chalicelib.settings.provider import SETTINGS_NAME, max_age, provider
+    from chalicelib.settings.store import document_of
+
+    if _pinned is not None:
+        return _pinned
+    data = provider().get(SETTINGS_NAME, max_age=max_age(), transform="json")
+    return document_of(dict(data))  # type: ignore[arg-type]
+
+
+def current_settings(city: str | None = None) -> PlatformSettings:
+    """The rules in force (for ``city`` when given: its override applied)."""
+    document = current_document()
+    override = document.city_overrides.get(city) if city else None
+    return apply_override(document.settings, override) if override else document.settings
+
+
+def forget() -> None:
+    """Drop this container's cached copy (after a PUT here; tests)."""
+    from chalicelib.settings.provider import provider
+
+    provider().clear_cache()
+
+
+@contextmanager
+def pinned(settings: PlatformSettings | None = None) -> Iterator[None]:
+    """Use ``settings`` (default: the shipped defaults) without reading the table: unit tests."""
+    from chalicelib.settings.store import SettingsDocument
+
+    global _pinned
+    previous = _pinned
+    _pinned = SettingsDocument(0, settings or PlatformSettings(), {}, None, None, None)
+    try:
+        yield
+    finally:
+        _pinned = previous

@@ -1,0 +1,1 @@
+"""Customer support: tickets with messages and attachments, assignment, the first-response SLA."""
