@@ -18,6 +18,7 @@ from chalicelib.handlers import (
     order_chat,
     orders,
     payments,
+    payouts,
     reviews,
     worker_orders,
     worker_search,
@@ -43,6 +44,7 @@ for area in (
     worker_orders,
     order_chat,
     reviews,
+    payouts,
 ):
     app.register_blueprint(area.api.blueprint)
 
@@ -98,3 +100,11 @@ def workflow_steps(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalicelib.workflows.steps import handler
 
     return handler(event, context)
+
+
+@app.lambda_function(name="payout_run_starter")
+def payout_run_starter(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Target of the daily 02:00 (Asia/Shanghai) schedule: starts that date's payout run once."""
+    from chalicelib.payouts.run import start_scheduled
+
+    return start_scheduled(event, context)
