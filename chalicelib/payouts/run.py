@@ -50,6 +50,7 @@ from chalicelib.payments import ledger
 from chalicelib.payments.ledger import Line
 from chalicelib.payments.messages import yuan
 from chalicelib.payouts.balance import withdrawal_partition
+from chalicelib.payouts.notices import TEMPLATES, tell_worker
 from chalicelib.payouts.providers import (
     PayoutRejected,
     PayoutRequest,
@@ -75,6 +76,7 @@ __all__ = [
     "start_scheduled",
 ]
 
+assert TEMPLATES  # imported for its registration
 WORKFLOW: WorkflowSpec = next(spec for spec in WORKFLOWS if spec.name == "payout-run")
 APPROVED = WithdrawalItem.status_key("approved")
 SUBMITTED = WithdrawalItem.status_key("submitted")
@@ -317,7 +319,6 @@ def book_paid(tx: TransactWrite, item: WithdrawalItem, run_id: str, provider_ref
 
 def fail(item: WithdrawalItem, run_id: str, reason: str) -> bool:
     """``failed``: the amount is available again (ledger + balance) and the worker is told."""
-    from chalicelib.payouts.notices import tell_worker
     from chalicelib.payouts.withdrawals import book_return
 
     at = clock.iso()
