@@ -17,6 +17,7 @@ from infra.cdk.capabilities import (
     Messaging,
     Notifications,
     QueueConsumers,
+    RecurringSchedules,
     Storage,
     StreamConsumers,
     Timers,
@@ -73,5 +74,6 @@ class JiazhengStack(Stack):
         self.state_machines = WorkflowStateMachines(
             self, "StateMachines", workflows=self.workflows, api=self.api
         )
+        self.schedules = RecurringSchedules(self, "Schedules", settings=settings, api=self.api)
         Tags.of(self).add("app", APP_NAME)
         Tags.of(self).add("stage", settings.name)

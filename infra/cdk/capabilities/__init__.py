@@ -7,6 +7,7 @@ from infra.cdk.capabilities.data import Data
 from infra.cdk.capabilities.keys import Keys
 from infra.cdk.capabilities.messaging import Messaging
 from infra.cdk.capabilities.notifications import Notifications
+from infra.cdk.capabilities.schedules import RecurringSchedules
 from infra.cdk.capabilities.secrets import AppSecrets
 from infra.cdk.capabilities.storage import Storage
 from infra.cdk.capabilities.timers import Timers
@@ -21,6 +22,7 @@ __all__ = [
     "Messaging",
     "Notifications",
     "QueueConsumers",
+    "RecurringSchedules",
     "Storage",
     "StreamConsumers",
     "Timers",
