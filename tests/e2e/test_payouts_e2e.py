@@ -14,6 +14,7 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -104,7 +105,6 @@ def next_two_oclock(after: datetime) -> datetime:
 def test_earnings_to_a_paid_withdrawal_and_nothing_paid_twice(stack: LocalStack, http: httpx.Client) -> None:
     scene = run_scene(stack, _SCENE, 0)
     walk = Walk(http, scene)
-    admin = new_admin(stack, http)
     with clock_restored(stack):
         order_id = completed_order(http, walk, scene)
         earned = http.get("/v1/worker/earnings", headers=walk.worker()).json()
@@ -123,48 +123,46 @@ def test_earnings_to_a_paid_withdrawal_and_nothing_paid_twice(stack: LocalStack,
         asked = http.post("/v1/worker/withdrawals", json={"amount": 15_000}, headers=walk.worker())
         assert asked.status_code == 201, asked.text
         withdrawal_id = asked.json()["withdrawal_id"]
-        # 40 days on: a run date no other test of the session reaches (execution names are per date)
-        walk.advance_to(now_of(http) + timedelta(days=40))
+        admin = new_admin(stack, http)
         approved = http.post(f"/v1/admin/withdrawals/{withdrawal_id}/approve", json={}, headers=admin.headers)
         assert (approved.status_code, approved.json()["status"]) == (200, "approved"), approved.text
 
-        due = next_two_oclock(now_of(http))
+        # Past 02:00 forty days on: a run date no other test of the session reaches (execution names
+        # are per date, and the session's other tests move the clock a few days at most).
+        due = next_two_oclock(now_of(http) + timedelta(days=40))
         walk.advance_to(due)
-        run_date = due.date().isoformat()
 
         def paid() -> dict[str, Any] | None:
             mine = http.get("/v1/worker/withdrawals", headers=walk.worker()).json()["items"][0]
             return mine if mine["status"] == "paid" else None
 
-        assert eventually(paid, timeout=60)["run_id"] == f"pr_{run_date.replace('-', '')}"
+        run_id = eventually(paid, timeout=60)["run_id"]
         earned = http.get("/v1/worker/earnings", headers=walk.worker()).json()
         assert (earned["available"], earned["withdrawn"]) == (NET - 15_000, 15_000)
-        admin = new_admin(stack, http)  # tokens last 15 minutes of the moved clock
+        admin = new_admin(stack, http)
 
-        def finished() -> dict[str, Any] | None:
-            runs = http.get("/v1/admin/payout-runs", headers=admin.headers).json()["items"]
-            mine = [r for r in runs if r["run_date"] == run_date and r["status"] == "completed"]
-            return mine[0] if mine else None
+        def finished(run_date: str) -> Callable[[], dict[str, Any] | None]:
+            def probe() -> dict[str, Any] | None:
+                runs = http.get("/v1/admin/payout-runs?limit=100", headers=admin.headers).json()["items"]
+                mine = [r for r in runs if r["run_date"] == run_date and r["status"] == "completed"]
+                return mine[0] if mine else None
 
-        listed = eventually(finished, timeout=60)
+            return probe
+
+        run_date = f"{run_id[3:7]}-{run_id[7:9]}-{run_id[9:]}"
+        listed = eventually(finished(run_date), timeout=60)
         assert listed["totals"]["paid_count"] == 1 and listed["totals"]["paid_amount"] == 15_000
-        detail = http.get(f"/v1/admin/payout-runs/{listed['run_id']}", headers=admin.headers).json()
+        detail = http.get(f"/v1/admin/payout-runs/{run_id}", headers=admin.headers).json()
         assert detail["paid"] == [{"withdrawal_id": withdrawal_id, "amount": 15_000, "fee": 0}]
         report = client("s3", stack.env).get_object(
             Bucket=stack.env["EXPORTS_BUCKET"], Key=f"payouts/{run_date}/report.json"
         )
-        assert json.loads(report["Body"].read())["totals"]["paid_count"] == 1
+        assert json.loads(report["Body"].read())["paid"][0]["withdrawal_id"] == withdrawal_id
 
         walk.advance_to(next_two_oclock(now_of(http)))  # the next night's run
         next_date = (due + timedelta(days=1)).date().isoformat()
         admin = new_admin(stack, http)
-
-        def next_run() -> dict[str, Any] | None:
-            runs = http.get("/v1/admin/payout-runs", headers=admin.headers).json()["items"]
-            mine = [r for r in runs if r["run_date"] == next_date and r["status"] == "completed"]
-            return mine[0] if mine else None
-
-        assert eventually(next_run, timeout=60)["totals"]["paid_count"] == 0
+        assert eventually(finished(next_date), timeout=60)["totals"]["paid_count"] == 0
         earned = http.get("/v1/worker/earnings", headers=walk.worker()).json()
         assert (earned["available"], earned["withdrawn"]) == (NET - 15_000, 15_000)
 
