@@ -159,7 +159,11 @@ class ScheduleFirer:
                 continue
             due = self._due(key, recurring, now)
             # Scheduler's context attribute, as the deployed schedule's input receives it
-            payload = payload.replace(SCHEDULED_TIME, due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")) if due else payload
+            payload = (
+                payload.replace(SCHEDULED_TIME, due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                if due
+                else payload
+            )
             if due and (result := self._deliver(key, f"{label} {expression}", target, payload)):
                 done.append(result)
         return done

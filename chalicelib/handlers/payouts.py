@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.audit import Actor
 from chalicelib.handlers.payments import _idempotency_key
 from chalicelib.lazy import lazy_import
 from chalicelib.schemas.common import ListQuery
@@ -47,9 +46,10 @@ WORKER = ("worker",)
 ADMIN = ("admin",)
 
 
-def _actor(request: Request[Any]) -> Actor:
+def _actor(request: Request[Any]) -> Any:
+    """The admin as the audit log records her (``chalicelib.audit.Actor``, loaded with the use case)."""
     principal = request.principal
-    return Actor(user_id=principal.user_id, role=principal.role, request_id=request.request_id)
+    return withdrawals.Actor(user_id=principal.user_id, role=principal.role, request_id=request.request_id)
 
 
 @api.get("/v1/worker/earnings", roles=WORKER, query=EarningsQuery, response=EarningsOut, errors=(403, 422))
@@ -86,7 +86,7 @@ def worker_earnings(request: Request[Any]) -> EarningsOut:
                 gross=item.gross,
                 commission=item.commission,
                 net=item.net,
-                status=item.status,  # type: ignore[arg-type]
+                status=item.status,
             )
             for item in view.items
         ],
@@ -96,7 +96,7 @@ def worker_earnings(request: Request[Any]) -> EarningsOut:
 
 def _account_out(view: AccountView) -> AccountOut:
     return AccountOut(
-        type=view.type,  # type: ignore[arg-type]
+        type=view.type,
         bank_name=view.bank_name,
         account_name=view.account_name,
         account_number=view.account_number,
@@ -107,7 +107,13 @@ def _account_out(view: AccountView) -> AccountOut:
     )
 
 
-@api.put("/v1/worker/payout-account", roles=WORKER, body=PayoutAccountIn, response=AccountOut, errors=(403, 409, 422))
+@api.put(
+    "/v1/worker/payout-account",
+    roles=WORKER,
+    body=PayoutAccountIn,
+    response=AccountOut,
+    errors=(403, 409, 422),
+)
 def put_payout_account(request: Request[PayoutAccountIn]) -> AccountOut:
     """Set the payout account: a bank card (Luhn-checked, stored encrypted, shown `**** 5678`) or
     Stripe Connect (answers `onboarding_url`). A change is audited and holds withdrawals 24 h."""
@@ -133,7 +139,7 @@ def withdrawal_out(view: WithdrawalView) -> WithdrawalOut:
         worker_id=view.worker_id,
         amount=view.amount,
         fee=view.fee,
-        status=view.status,  # type: ignore[arg-type]
+        status=view.status,
         account_type=view.account_type,
         account_number=view.account_number,
         requested_at=view.requested_at,
@@ -144,7 +150,14 @@ def withdrawal_out(view: WithdrawalView) -> WithdrawalOut:
     )
 
 
-@api.post("/v1/worker/withdrawals", roles=WORKER, body=WithdrawalIn, response=WithdrawalOut, status=201, errors=(403, 409, 422))
+@api.post(
+    "/v1/worker/withdrawals",
+    roles=WORKER,
+    body=WithdrawalIn,
+    response=WithdrawalOut,
+    status=201,
+    errors=(403, 409, 422),
+)
 def create_withdrawal(request: Request[WithdrawalIn]) -> Reply:
     """Withdraw ``amount`` fen of ``available`` (the fee comes out of it): ``pending_review``.
 
@@ -157,20 +170,32 @@ def create_withdrawal(request: Request[WithdrawalIn]) -> Reply:
     return Reply(withdrawal_out(view), 201, {"Idempotent-Replayed": "true"} if replayed else {})
 
 
-@api.get("/v1/worker/withdrawals", roles=WORKER, query=ListQuery, response=Page[WithdrawalOut], errors=(403, 422))
+@api.get(
+    "/v1/worker/withdrawals", roles=WORKER, query=ListQuery, response=Page[WithdrawalOut], errors=(403, 422)
+)
 def list_withdrawals(request: Request[Any]) -> Page[WithdrawalOut]:
     """The caller's withdrawals, newest first."""
-    items, cursor = withdrawals.list_for_worker(request.principal.user_id, request.query.limit, request.query.cursor)
+    items, cursor = withdrawals.list_for_worker(
+        request.principal.user_id, request.query.limit, request.query.cursor
+    )
     return Page[WithdrawalOut](items=[withdrawal_out(view) for view in items], next_cursor=cursor)
 
 
 @api.get("/v1/worker/withdrawals/{withdrawal_id}", roles=WORKER, response=WithdrawalOut, errors=(403, 404))
 def get_withdrawal(request: Request[Any]) -> WithdrawalOut:
     """One of the caller's withdrawals (another worker's is 404)."""
-    return withdrawal_out(withdrawals.get_withdrawal(request.path["withdrawal_id"], request.principal.user_id))
+    return withdrawal_out(
+        withdrawals.get_withdrawal(request.path["withdrawal_id"], request.principal.user_id)
+    )
 
 
-@api.get("/v1/admin/withdrawals", roles=ADMIN, query=WithdrawalsQuery, response=Page[WithdrawalOut], errors=(403, 422))
+@api.get(
+    "/v1/admin/withdrawals",
+    roles=ADMIN,
+    query=WithdrawalsQuery,
+    response=Page[WithdrawalOut],
+    errors=(403, 422),
+)
 def admin_withdrawals(request: Request[Any]) -> Page[WithdrawalOut]:
     """Withdrawals by status (default ``pending_review``), oldest first: the review queue."""
     query: WithdrawalsQuery = request.query

@@ -14,7 +14,10 @@ __all__: list[str] = []
 
 i18n.register(
     {
-        "insufficient_balance": {"zh-CN": "可提现余额不足", "en": "The amount is more than your available balance."},
+        "insufficient_balance": {
+            "zh-CN": "可提现余额不足",
+            "en": "The amount is more than your available balance.",
+        },
         "no_payout_account": {"zh-CN": "请先设置收款账户", "en": "Set a payout account first."},
         "payout_account_on_hold": {
             "zh-CN": "收款账户变更后 24 小时内不能提现（至 {until}）",
@@ -33,7 +36,10 @@ i18n.register(
             "zh-CN": "收款账户刚被修改，请重试",
             "en": "The payout account was just changed; try again.",
         },
-        "withdrawal_busy": {"zh-CN": "提现处理繁忙，请重试", "en": "Too many withdrawals at once; try again."},
+        "withdrawal_busy": {
+            "zh-CN": "提现处理繁忙，请重试",
+            "en": "Too many withdrawals at once; try again.",
+        },
         "balance_busy": {"zh-CN": "余额处理繁忙，请重试", "en": "The balance is busy; try again."},
         "earning_released": {
             "zh-CN": "该订单收入已过争议期",

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import audit, clock, kms
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
@@ -64,7 +66,7 @@ def get_account(worker_id: str) -> AccountView:
     return _view(item)
 
 
-def _save(worker_id: str, fields: dict[str, object], *, request_id: str | None) -> PayoutAccountItem:
+def _save(worker_id: str, fields: dict[str, Any], *, request_id: str | None) -> PayoutAccountItem:
     """Write the account (conditional on the version read) with its audit entry; hold on a change."""
     previous = load_account(worker_id)
     now = clock.now()
@@ -79,7 +81,11 @@ def _save(worker_id: str, fields: dict[str, object], *, request_id: str | None) 
         **fields,
     )
     before = (
-        {"type": previous.type, "account_number": previous.number_masked, "stripe": previous.stripe_account_id}
+        {
+            "type": previous.type,
+            "account_number": previous.number_masked,
+            "stripe": previous.stripe_account_id,
+        }
         if previous
         else None
     )
@@ -91,23 +97,27 @@ def _save(worker_id: str, fields: dict[str, object], *, request_id: str | None) 
         target_id=worker_id,
         details={
             "before": before,
-            "after": {"type": item.type, "account_number": item.number_masked, "stripe": item.stripe_account_id},
+            "after": {
+                "type": item.type,
+                "account_number": item.number_masked,
+                "stripe": item.stripe_account_id,
+            },
             "hold_until": item.hold_until if previous else None,
         },
         request_id=request_id,
     )
 
-    def build(tx: object) -> None:
+    def build(tx: TransactWrite) -> None:
         condition = (
             PayoutAccountItem.pk.does_not_exist()
             if previous is None
             else PayoutAccountItem.version == int(previous.version)
         )
-        tx.save(item, condition=condition)  # type: ignore[attr-defined]
-        tx.save(entry, condition=audit.AuditItem.pk.does_not_exist())  # type: ignore[attr-defined]
+        tx.save(item, condition=condition)
+        tx.save(entry, condition=audit.AuditItem.pk.does_not_exist())
 
     try:
-        commit(build)  # type: ignore[arg-type]
+        commit(build)
     except TransactWriteError:
         raise Conflict("payout_account_changed") from None
     return item
@@ -121,7 +131,9 @@ def set_bank_account(
     if not luhn_valid(number):
         raise ValidationFailed(
             "invalid_account_number",
-            details=[{"field": "account_number", "in": "body", "code": "invalid_account_number", "message": "Luhn"}],
+            details=[
+                {"field": "account_number", "in": "body", "code": "invalid_account_number", "message": "Luhn"}
+            ],
         )
     encrypted = kms.encrypt(number, context={"worker_id": worker_id, "field": "payout_account"})
     item = _save(
@@ -145,12 +157,20 @@ def set_stripe_account(worker_id: str, *, request_id: str | None = None) -> Acco
     previous = load_account(worker_id)
     account_id = previous.stripe_account_id if previous and previous.stripe_account_id else None
     account_id, url = connect_onboarding(worker_id, account_id)
-    if previous is not None and previous.type == "stripe_connect" and previous.stripe_account_id == account_id:
+    if (
+        previous is not None
+        and previous.type == "stripe_connect"
+        and previous.stripe_account_id == account_id
+    ):
         return _view(previous, onboarding_url=url)  # the same account: a fresh link, no change
-    item = _save(worker_id, {"type": "stripe_connect", "stripe_account_id": account_id}, request_id=request_id)
+    item = _save(
+        worker_id, {"type": "stripe_connect", "stripe_account_id": account_id}, request_id=request_id
+    )
     return _view(item, onboarding_url=url)
 
 
 def bank_number(item: PayoutAccountItem) -> str:
     """The card number in clear, for the bank's payout file only (a logged KMS call)."""
-    return kms.decrypt(str(item.number_encrypted), context={"worker_id": item.worker_id, "field": "payout_account"})
+    return kms.decrypt(
+        str(item.number_encrypted), context={"worker_id": item.worker_id, "field": "payout_account"}
+    )

@@ -10,6 +10,7 @@ ledger and a repeated move fails whole.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,8 +21,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.models.payouts import WorkerBalanceItem
 from chalicelib.models.payments import LedgerEntryItem
+from chalicelib.models.payouts import WorkerBalanceItem
 from chalicelib.orders.transactions import commit
 from chalicelib.payments import ledger
 from chalicelib.payments.ledger import Line
@@ -173,14 +174,15 @@ def _release_one(worker_id: str, order_id: str, at: str) -> int:
 
 def _advance_watermark(worker_id: str, at: str) -> None:
     """Remember that completions up to ``at`` are done (an optimisation: losing a race is harmless)."""
-    try:
+    with contextlib.suppress(UpdateError):
         WorkerBalanceItem(*WorkerBalanceItem.key(worker_id)).update(
             actions=[WorkerBalanceItem.released_through.set(at)],
             condition=WorkerBalanceItem.pk.exists()
-            & (WorkerBalanceItem.released_through.does_not_exist() | (WorkerBalanceItem.released_through < at)),
+            & (
+                WorkerBalanceItem.released_through.does_not_exist()
+                | (WorkerBalanceItem.released_through < at)
+            ),
         )
-    except UpdateError:
-        pass
 
 
 def _window() -> Any:
@@ -225,7 +227,9 @@ def reverse_pending(order_id: str, amount: int, ref: str) -> int:
     release_pk, release_sk = LedgerEntryItem.key(order_id, f"release-{order_id}", 0)
 
     def build(tx: TransactWrite) -> None:
-        tx.condition_check(LedgerEntryItem, release_pk, release_sk, condition=LedgerEntryItem.pk.does_not_exist())
+        tx.condition_check(
+            LedgerEntryItem, release_pk, release_sk, condition=LedgerEntryItem.pk.does_not_exist()
+        )
         ledger.record(
             tx,
             order_id=order_id,

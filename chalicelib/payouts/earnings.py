@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from chalicelib import clock
 from chalicelib.models.orders import OrderItem
@@ -82,12 +82,12 @@ def _bounds(first: date, last: date) -> tuple[str, str]:
     return clock.iso(start), clock.iso(end)
 
 
-def _completions(worker_id: str, low: str, high: str, **options: object) -> object:
+def _completions(worker_id: str, low: str, high: str, **options: Any) -> Any:
     return LedgerEntryItem.gsi1.query(
         ledger.worker_earnings_key(worker_id),
         LedgerEntryItem.gsi1sk.between(low, high),
         filter_condition=LedgerEntryItem.kind == "completion",
-        **options,  # type: ignore[arg-type]
+        **options,
     )
 
 
@@ -105,12 +105,15 @@ def earnings(
     balance = balance_of(worker_id)
     first, last = period(start, end)
     low, high = _bounds(first, last)
-    in_period = list(_completions(worker_id, low, high))  # type: ignore[call-overload]
+    in_period = list(_completions(worker_id, low, high))
     buckets: OrderedDict[date, list[int]] = OrderedDict()
     day = bucket_of(first, granularity)
     while day <= last:
         buckets[day] = [0, 0]
-        day = bucket_of(day + timedelta(days=32 if granularity == "month" else 7 if granularity == "week" else 1), granularity)
+        day = bucket_of(
+            day + timedelta(days=32 if granularity == "month" else 7 if granularity == "week" else 1),
+            granularity,
+        )
     for line in in_period:
         bucket = buckets.setdefault(bucket_of(date.fromisoformat(line.at[:10]), granularity), [0, 0])
         bucket[0] += -int(line.amount)
@@ -119,10 +122,15 @@ def earnings(
 
     scope = f"earnings:{worker_id}:{low}:{high}"
     page = _completions(
-        worker_id, low, high, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(scope, cursor)
+        worker_id,
+        low,
+        high,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=decode_cursor(scope, cursor),
     )
-    lines = list(page)  # type: ignore[call-overload]
-    next_cursor = encode_cursor(scope, page.last_evaluated_key)  # type: ignore[attr-defined]
+    lines = list(page)
+    next_cursor = encode_cursor(scope, page.last_evaluated_key)
     items = _items(worker_id, lines, balance, locale)
     return Earnings(balance, first.isoformat(), last.isoformat(), series, items, next_cursor)
 
@@ -136,10 +144,9 @@ def _items(worker_id: str, lines: list[LedgerEntryItem], balance: Balance, local
     unpaid = balance.available + balance.in_withdrawal
     if newest < cutoff:
         newer = _completions(worker_id, f"{newest}#~", f"{cutoff}#~")
-        unpaid -= sum(-int(line.amount) for line in newer)  # type: ignore[attr-defined]
+        unpaid -= sum(-int(line.amount) for line in newer)
     orders = {
-        item.order_id: item
-        for item in OrderItem.batch_get([OrderItem.key(line.order_id) for line in lines])
+        item.order_id: item for item in OrderItem.batch_get([OrderItem.key(line.order_id) for line in lines])
     }
     names = _service_names({order.service_id for order in orders.values()}, locale)
     out = []

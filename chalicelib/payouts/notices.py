@@ -33,7 +33,10 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "withdrawal_rejected": {
-        "zh-CN": ("提现未通过审核", "【家政】您申请的提现{amount}未通过审核（{reason}），金额已退回可提现余额。"),
+        "zh-CN": (
+            "提现未通过审核",
+            "【家政】您申请的提现{amount}未通过审核（{reason}），金额已退回可提现余额。",
+        ),
         "en": (
             "Withdrawal rejected",
             "[Jiazheng] Your withdrawal of {amount} was rejected ({reason}); it is available again.",

@@ -145,7 +145,11 @@ class StripeConnectProvider:
             )
         except stripe.StripeError as error:
             status = error.http_status or 0
-            if isinstance(error, stripe.APIConnectionError | stripe.RateLimitError) or status >= 500 or status == 409:
+            if (
+                isinstance(error, stripe.APIConnectionError | stripe.RateLimitError)
+                or status >= 500
+                or status == 409
+            ):
                 raise PayoutUnavailable(str(error)) from error
             raise PayoutRejected(error.code or type(error).__name__) from error
         return PayoutResult("paid", str(transfer.id))

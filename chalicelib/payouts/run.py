@@ -26,13 +26,14 @@ report (S3 ``payouts/<date>/report.json``) and the bank file for mainland cards.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import audit, clock
@@ -80,7 +81,15 @@ assert TEMPLATES  # imported for its registration
 WORKFLOW: WorkflowSpec = next(spec for spec in WORKFLOWS if spec.name == "payout-run")
 APPROVED = WithdrawalItem.status_key("approved")
 SUBMITTED = WithdrawalItem.status_key("submitted")
-BANK_FILE_COLUMNS = ("withdrawal_id", "account_name", "bank_name", "account_number", "amount_yuan", "currency", "memo")
+BANK_FILE_COLUMNS = (
+    "withdrawal_id",
+    "account_name",
+    "bank_name",
+    "account_number",
+    "amount_yuan",
+    "currency",
+    "memo",
+)
 
 
 class PayoutRetryLater(Exception):
@@ -133,7 +142,7 @@ def begin(run_date: str) -> dict[str, Any]:
     )
     try:
         item.save(condition=PayoutRunItem.pk.does_not_exist())
-    except Exception:
+    except PutError:
         existing = PayoutRunItem.get(*PayoutRunItem.key(run_date), consistent_read=True)
         if existing.status == "completed":
             return {"run_id": run_id, "run_date": run_date, "done": True, "batches": []}
@@ -232,7 +241,7 @@ def pay_batch(run_id: str, run_date: str, bounds: list[str]) -> dict[str, Any]:
 
 def _skip(item: WithdrawalItem, run_id: str, reason: str) -> None:
     """Not paid this run (the account is missing or on hold): it stays approved for the next one."""
-    try:
+    with contextlib.suppress(UpdateError):
         item.update(
             actions=[
                 WithdrawalItem.failure.set(reason),
@@ -241,8 +250,6 @@ def _skip(item: WithdrawalItem, run_id: str, reason: str) -> None:
             ],
             condition=WithdrawalItem.status == "approved",
         )
-    except UpdateError:
-        pass
 
 
 def settle(item: WithdrawalItem, run_id: str, result: PayoutResult, provider: str) -> str:
@@ -300,7 +307,9 @@ def book_paid(tx: TransactWrite, item: WithdrawalItem, run_id: str, provider_ref
         condition=WithdrawalItem.status == "paying",
     )
     rendered = render("withdrawal_paid", "zh-CN", amount=yuan(amount), fee=yuan(fee))
-    notification_id = stable_id("ntf", datetime.fromisoformat(item.requested_at), f"withdrawal_paid:{item.withdrawal_id}")
+    notification_id = stable_id(
+        "ntf", datetime.fromisoformat(item.requested_at), f"withdrawal_paid:{item.withdrawal_id}"
+    )
     tx.save(
         NotificationItem(
             f"USER#{item.worker_id}",
@@ -347,7 +356,9 @@ def fail(item: WithdrawalItem, run_id: str, reason: str) -> bool:
     return True
 
 
-def fail_batch(run_id: str, run_date: str, bounds: list[str], failure: dict[str, Any] | None = None) -> dict[str, Any]:
+def fail_batch(
+    run_id: str, run_date: str, bounds: list[str], failure: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """After the retries: ask the provider one last time, then fail what is still unpaid."""
     items = [item for item in _in_range(bounds) if item.status == "paying" and item.run_id == run_id]
     accounts = _accounts(items)
@@ -369,8 +380,13 @@ def fail_batch(run_id: str, run_date: str, bounds: list[str], failure: dict[str,
             open_alert(
                 "payout_failed",
                 item.withdrawal_id,
-                {"withdrawal_id": item.withdrawal_id, "provider_key": item.withdrawal_id, "reason": reason,
-                 "amount": int(item.amount), "run_id": run_id},
+                {
+                    "withdrawal_id": item.withdrawal_id,
+                    "provider_key": item.withdrawal_id,
+                    "reason": reason,
+                    "amount": int(item.amount),
+                    "run_id": run_id,
+                },
             )
     return {"failed": failed}
 
@@ -390,13 +406,18 @@ def finish(run_id: str, run_date: str) -> dict[str, Any]:
     s3 = client("s3")
     report_key = f"payouts/{run_date}/report.json"
     s3.put_object(
-        Bucket=bucket, Key=report_key, Body=json.dumps(report, ensure_ascii=False).encode(), ContentType="application/json"
+        Bucket=bucket,
+        Key=report_key,
+        Body=json.dumps(report, ensure_ascii=False).encode(),
+        ContentType="application/json",
     )
     bank_key = None
     submitted = [item for item in items if item.gsi3sk.startswith("submitted#") and item.status == "paying"]
     if submitted:
         bank_key = f"payouts/{run_date}/bank-batch.csv"
-        s3.put_object(Bucket=bucket, Key=bank_key, Body=bank_file(submitted).encode("utf-8-sig"), ContentType="text/csv")
+        s3.put_object(
+            Bucket=bucket, Key=bank_key, Body=bank_file(submitted).encode("utf-8-sig"), ContentType="text/csv"
+        )
     PayoutRunItem(*PayoutRunItem.key(run_date)).update(
         actions=[
             PayoutRunItem.status.set("completed"),
@@ -416,7 +437,11 @@ def build_report(run_id: str, run_date: str, items: list[WithdrawalItem]) -> dic
         outcome = str(item.gsi3sk).split("#", 1)[0]
         if outcome == "paying":
             outcome = "submitted" if item.provider_ref else "failed"
-        entry: dict[str, Any] = {"withdrawal_id": item.withdrawal_id, "amount": int(item.amount), "fee": int(item.fee)}
+        entry: dict[str, Any] = {
+            "withdrawal_id": item.withdrawal_id,
+            "amount": int(item.amount),
+            "fee": int(item.fee),
+        }
         if outcome in ("failed", "skipped"):
             entry["reason"] = item.failure
         groups.setdefault(outcome, []).append(entry)
@@ -442,8 +467,15 @@ def bank_file(items: list[WithdrawalItem]) -> str:
         account = accounts[item.worker_id]
         net = int(item.amount) - int(item.fee)
         writer.writerow(
-            (item.withdrawal_id, account.account_name, account.bank_name, bank_number(account),
-             f"{net // 100}.{net % 100:02d}", item.currency, f"Jiazheng payout {item.withdrawal_id}")
+            (
+                item.withdrawal_id,
+                account.account_name,
+                account.bank_name,
+                bank_number(account),
+                f"{net // 100}.{net % 100:02d}",
+                item.currency,
+                f"Jiazheng payout {item.withdrawal_id}",
+            )
         )
     return out.getvalue()
 
@@ -454,43 +486,15 @@ def bank_file(items: list[WithdrawalItem]) -> str:
 def import_bank_result(
     run_id: str, lines: list[dict[str, Any]], *, actor: Actor | None = None
 ) -> dict[str, int]:
-    """Apply the bank's result file: each line ``paid`` or ``failed``, matched by withdrawal id, once."""
+    """Apply the bank's result file: each line ``paid`` or ``failed``, matched by withdrawal id, once.
+
+    Each line is recorded (``BANKLINE#<withdrawal id>``, not exists) in the transaction that
+    books it, so importing the same file again changes nothing. Audited.
+    """
     run = _run_by_id(run_id)
     counts = {"paid": 0, "failed": 0, "unchanged": 0}
     for line in lines:
-        withdrawal_id, outcome = line["withdrawal_id"], line["status"]
-        try:
-            item = WithdrawalItem.get(*WithdrawalItem.key(withdrawal_id), consistent_read=True)
-        except WithdrawalItem.DoesNotExist:
-            counts["unchanged"] += 1
-            continue
-        if item.run_id != run_id or item.status != "paying" or not item.provider_ref:
-            counts["unchanged"] += 1
-            continue
-        marker = BankResultLineItem(
-            *BankResultLineItem.key(run.run_date, withdrawal_id),
-            withdrawal_id=withdrawal_id,
-            outcome=outcome,
-            imported_at=clock.iso(),
-        )
-        if outcome == "paid":
-
-            def build(tx: TransactWrite, item: WithdrawalItem = item, marker: BankResultLineItem = marker) -> None:
-                tx.save(marker, condition=BankResultLineItem.pk.does_not_exist())
-                book_paid(tx, item, run_id, line.get("bank_reference") or str(item.provider_ref), clock.iso())
-
-            try:
-                commit(build)
-                counts["paid"] += 1
-            except TransactWriteError:
-                counts["unchanged"] += 1
-        else:
-            try:
-                marker.save(condition=BankResultLineItem.pk.does_not_exist())
-            except Exception:
-                counts["unchanged"] += 1
-                continue
-            counts["failed" if fail(item, run_id, line.get("reason") or "bank_rejected") else "unchanged"] += 1
+        counts[_import_line(run, line)] += 1
     if actor is not None:
         audit.record(
             actor_id=actor.user_id,
@@ -502,6 +506,40 @@ def import_bank_result(
             request_id=actor.request_id,
         )
     return counts
+
+
+def _import_line(run: PayoutRunItem, line: dict[str, Any]) -> str:
+    """``paid``, ``failed`` or ``unchanged`` (unknown, not this run's, or imported before)."""
+    withdrawal_id, outcome = str(line["withdrawal_id"]), str(line["status"])
+    try:
+        item = WithdrawalItem.get(*WithdrawalItem.key(withdrawal_id), consistent_read=True)
+    except WithdrawalItem.DoesNotExist:
+        return "unchanged"
+    if item.run_id != run.run_id or item.status != "paying" or not item.provider_ref:
+        return "unchanged"
+    marker = BankResultLineItem(
+        *BankResultLineItem.key(run.run_date, withdrawal_id),
+        withdrawal_id=withdrawal_id,
+        outcome=outcome,
+        imported_at=clock.iso(),
+    )
+    if outcome == "paid":
+        reference = str(line.get("bank_reference") or item.provider_ref)
+
+        def build(tx: TransactWrite) -> None:
+            tx.save(marker, condition=BankResultLineItem.pk.does_not_exist())
+            book_paid(tx, item, run.run_id, reference, clock.iso())
+
+        try:
+            commit(build)
+        except TransactWriteError:
+            return "unchanged"
+        return "paid"
+    try:
+        marker.save(condition=BankResultLineItem.pk.does_not_exist())
+    except PutError:
+        return "unchanged"
+    return "failed" if fail(item, run.run_id, str(line.get("reason") or "bank_rejected")) else "unchanged"
 
 
 def _run_by_id(run_id: str) -> PayoutRunItem:
@@ -520,7 +558,10 @@ def list_runs(limit: int, cursor: str | None) -> tuple[list[PayoutRunItem], str 
     from chalicelib.pagination import decode_cursor, encode_cursor
 
     query = PayoutRunItem.gsi1.query(
-        "PAYOUTRUNS", scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor("payout-runs", cursor)
+        "PAYOUTRUNS",
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=decode_cursor("payout-runs", cursor),
     )
     return list(query), encode_cursor("payout-runs", query.last_evaluated_key)
 
@@ -529,6 +570,8 @@ def run_detail(run_id: str) -> tuple[PayoutRunItem, dict[str, Any]]:
     """A run and its report (from S3 once finished; from the withdrawals while it runs)."""
     run = _run_by_id(run_id)
     if run.report_key:
-        body = client("s3").get_object(Bucket=settings().buckets["exports"], Key=run.report_key)["Body"].read()
+        body = (
+            client("s3").get_object(Bucket=settings().buckets["exports"], Key=run.report_key)["Body"].read()
+        )
         return run, dict(json.loads(body))
     return run, build_report(run_id, run.run_date, _outcomes(run_id))

@@ -41,6 +41,7 @@ from chalicelib.payouts.rules import payout_rules
 
 __all__ = [
     "PUBLIC_STATUS",
+    "Actor",
     "WithdrawalView",
     "approve",
     "book_return",
@@ -100,7 +101,9 @@ def _replay(worker_id: str, key: str | None, amount: int) -> WithdrawalView | No
     if not key:
         return None
     try:
-        item = WithdrawalIdempotencyItem.get(*WithdrawalIdempotencyItem.key(worker_id, key), consistent_read=True)
+        item = WithdrawalIdempotencyItem.get(
+            *WithdrawalIdempotencyItem.key(worker_id, key), consistent_read=True
+        )
     except WithdrawalIdempotencyItem.DoesNotExist:
         return None
     if item.body_hash != _body_hash(amount):
@@ -126,7 +129,14 @@ def request_withdrawal(
     if amount < rules.withdrawal_minimum:
         raise ValidationFailed(
             "below_minimum",
-            details=[{"field": "amount", "in": "body", "code": "below_minimum", "message": str(rules.withdrawal_minimum)}],
+            details=[
+                {
+                    "field": "amount",
+                    "in": "body",
+                    "code": "below_minimum",
+                    "message": str(rules.withdrawal_minimum),
+                }
+            ],
             minimum=rules.withdrawal_minimum // 100,
         )
     account = load_account(worker_id)
@@ -170,7 +180,9 @@ def _day() -> str:
 
 def _day_total(worker_id: str) -> int:
     try:
-        return int(WithdrawalDayItem.get(*WithdrawalDayItem.key(worker_id, _day()), consistent_read=True).total)
+        return int(
+            WithdrawalDayItem.get(*WithdrawalDayItem.key(worker_id, _day()), consistent_read=True).total
+        )
     except WithdrawalDayItem.DoesNotExist:
         return 0
 
@@ -266,7 +278,9 @@ def _page(query: Any, scope: str) -> tuple[list[WithdrawalView], str | None]:
     return items, encode_cursor(scope, query.last_evaluated_key)
 
 
-def list_for_worker(worker_id: str, limit: int, cursor: str | None) -> tuple[list[WithdrawalView], str | None]:
+def list_for_worker(
+    worker_id: str, limit: int, cursor: str | None
+) -> tuple[list[WithdrawalView], str | None]:
     """The worker's withdrawals, newest first (gsi2 ``WORKER#<id>#WITHDRAWALS``)."""
     scope = f"withdrawals:{worker_id}"
     query = WithdrawalItem.gsi2.query(
@@ -302,8 +316,13 @@ def _decide(withdrawal_id: str, actor: Actor, target: str, reason: str | None) -
         action=f"withdrawal.{'approve' if target == 'approved' else 'reject'}",
         target_type="withdrawal",
         target_id=withdrawal_id,
-        details={"before": {"status": item.status}, "after": {"status": target}, "reason": reason,
-                 "amount": int(item.amount), "worker_id": item.worker_id},
+        details={
+            "before": {"status": item.status},
+            "after": {"status": target},
+            "reason": reason,
+            "amount": int(item.amount),
+            "worker_id": item.worker_id,
+        },
         request_id=actor.request_id,
     )
 
@@ -328,7 +347,9 @@ def _decide(withdrawal_id: str, actor: Actor, target: str, reason: str | None) -
         commit(build)
     except TransactWriteError:
         current = _load(withdrawal_id)
-        raise Conflict("invalid_status", status=PUBLIC_STATUS.get(current.status, current.status) if current else "?") from None
+        raise Conflict(
+            "invalid_status", status=PUBLIC_STATUS.get(current.status, current.status) if current else "?"
+        ) from None
     if target == "rejected":
         from chalicelib.payouts.notices import tell_worker
 
@@ -362,5 +383,7 @@ def approve(withdrawal_id: str, actor: Actor, reason: str | None = None) -> With
 def reject(withdrawal_id: str, actor: Actor, reason: str | None) -> WithdrawalView:
     """``pending_review → rejected`` with a reason (audited); the amount is available again."""
     if not reason:
-        raise ValidationFailed(details=[{"field": "reason", "in": "body", "code": "missing", "message": "required"}])
+        raise ValidationFailed(
+            details=[{"field": "reason", "in": "body", "code": "missing", "message": "required"}]
+        )
     return _decide(withdrawal_id, actor, "rejected", reason)

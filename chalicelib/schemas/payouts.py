@@ -74,7 +74,9 @@ class BankAccountIn(StrictModel):
     type: Literal["bank_account"]
     bank_name: str = Field(min_length=2, max_length=40)
     account_name: str = Field(min_length=1, max_length=40)
-    account_number: str = Field(min_length=12, max_length=23, description="12-19 digits (spaces allowed); Luhn-checked.")
+    account_number: str = Field(
+        min_length=12, max_length=23, description="12-19 digits (spaces allowed); Luhn-checked."
+    )
 
     @field_validator("account_number")
     @classmethod
@@ -98,7 +100,9 @@ class AccountOut(Model):
     account_name: str | None = None
     account_number: str | None = Field(None, description="Masked: `**** 5678`.")
     stripe_account_id: str | None = None
-    onboarding_url: str | None = Field(None, description="Stripe Connect: where the worker finishes onboarding.")
+    onboarding_url: str | None = Field(
+        None, description="Stripe Connect: where the worker finishes onboarding."
+    )
     hold_until: str | None = Field(None, description="Withdrawals are held until then after a change.")
     updated_at: str
 
@@ -124,7 +128,9 @@ class WithdrawalOut(Model):
 
 
 class WithdrawalsQuery(ListQuery):
-    status: Literal["pending_review", "approved", "paid", "rejected", "failed", "submitted"] = "pending_review"
+    status: Literal["pending_review", "approved", "paid", "rejected", "failed", "submitted"] = (
+        "pending_review"
+    )
 
 
 class DecisionIn(StrictModel):

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -78,7 +78,9 @@ def completed_order(http: httpx.Client, walk: Walk, scene: dict[str, Any]) -> st
     order_id = str(booked.json()["order_id"])
     paying = http.post(f"/v1/orders/{order_id}/pay", json={"method": "wechat_pay"}, headers=walk.customer())
     assert paying.status_code == 201, paying.text
-    paid = http.post(f"/v1/dev/payments/{paying.json()['payment_id']}/complete", json={"outcome": "succeeded"})
+    paid = http.post(
+        f"/v1/dev/payments/{paying.json()['payment_id']}/complete", json={"outcome": "succeeded"}
+    )
     assert paid.status_code == 202, paid.text
     walk.wait_for_status(order_id, "paid")
     walk.work(order_id, "accept")
@@ -117,7 +119,12 @@ def test_earnings_to_a_paid_withdrawal_and_nothing_paid_twice(stack: LocalStack,
         earned = http.get("/v1/worker/earnings", headers=walk.worker()).json()
         assert (earned["pending"], earned["available"]) == (0, NET)
 
-        card = {"type": "bank_account", "bank_name": "招商银行", "account_name": "李秀英", "account_number": CARD}
+        card = {
+            "type": "bank_account",
+            "bank_name": "招商银行",
+            "account_name": "李秀英",
+            "account_number": CARD,
+        }
         added = http.put("/v1/worker/payout-account", json=card, headers=walk.worker())
         assert (added.status_code, added.json()["account_number"]) == (200, "**** 0128"), added.text
         asked = http.post("/v1/worker/withdrawals", json={"amount": 15_000}, headers=walk.worker())

@@ -15,9 +15,13 @@ def schedules(template: Template) -> dict[str, dict[str, Any]]:
     return dict(template.find_resources("AWS::Scheduler::Schedule"))
 
 
-def test_the_payout_run_fires_daily_at_two_in_shanghai_and_invokes_its_starter(templates: dict[str, Template]) -> None:
+def test_the_payout_run_fires_daily_at_two_in_shanghai_and_invokes_its_starter(
+    templates: dict[str, Template],
+) -> None:
     resources = templates["dev"].to_json()["Resources"]
-    found = {value["Properties"]["Name"]: value["Properties"] for value in schedules(templates["dev"]).values()}
+    found = {
+        value["Properties"]["Name"]: value["Properties"] for value in schedules(templates["dev"]).values()
+    }
     payout = found["jiazheng-dev-payout-run"]
     assert payout["ScheduleExpression"] == "cron(0 2 * * ? *)"
     assert payout["ScheduleExpressionTimezone"] == "Asia/Shanghai"

@@ -129,7 +129,9 @@ def test_every_function_knows_the_state_machine_and_may_only_start_it(
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
         starts = [s for s in statements(resources, role) if "states:" in str(s["Action"])]
         assert [(s["Action"], s["Effect"]) for s in starts] == [("states:StartExecution", "Allow")], key
-        started = starts[0]["Resource"] if isinstance(starts[0]["Resource"], list) else [starts[0]["Resource"]]
+        started = (
+            starts[0]["Resource"] if isinstance(starts[0]["Resource"], list) else [starts[0]["Resource"]]
+        )
         assert arn_of(spec) in started, key
         assert started == [arn_of(workflow) for workflow in WORKFLOWS], key  # these and nothing else
 

@@ -87,7 +87,9 @@ def assert_balances_match_ledger() -> dict[str, dict[str, int]]:
     """Every transaction sums to zero, and each worker's balance item equals her ledger lines."""
     assert_ledger_balanced()
     expected: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for line in LedgerEntryItem.scan(LedgerEntryItem.sk.startswith("LEDGER#") & LedgerEntryItem.worker_id.exists()):
+    for line in LedgerEntryItem.scan(
+        LedgerEntryItem.sk.startswith("LEDGER#") & LedgerEntryItem.worker_id.exists()
+    ):
         status = str(line.earning_status)
         expected[str(line.worker_id)][status] -= int(line.amount)
         if line.kind == "payout" and int(line.amount) > 0:
@@ -117,7 +119,7 @@ __all__ = [
     "available_worker",
     "completed_order",
     "earnings",
-    "withdraw",
     "token_of",
+    "withdraw",
     "worker_with_token",
 ]

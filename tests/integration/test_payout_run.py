@@ -76,7 +76,9 @@ class Runs:
 @pytest.fixture
 def runs(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Runs]:
     with mock_aws(config=SFN_CONFIG):
-        monkeypatch.setattr(LambdaSimpleBackend, "invoke", lambda_invoke(task_functions(), LambdaSimpleBackend.invoke))
+        monkeypatch.setattr(
+            LambdaSimpleBackend, "invoke", lambda_invoke(task_functions(), LambdaSimpleBackend.invoke)
+        )
         sleeps: list[float] = []
         monkeypatch.setattr(retrier_decl, "time", types.SimpleNamespace(sleep=sleeps.append))
         sfn = boto3.client("stepfunctions", region_name=REGION)
@@ -121,9 +123,11 @@ def payouts_made() -> int:
     return sum(1 for _ in LocalPayoutItem.scan(LocalPayoutItem.sk == "PAYOUT"))
 
 
-def test_approved_withdrawals_are_paid_once_reported_and_a_second_start_is_a_no_op(runs: Runs, http: Http) -> None:
+def test_approved_withdrawals_are_paid_once_reported_and_a_second_start_is_a_no_op(
+    runs: Runs, http: Http
+) -> None:
     paid = [approved_withdrawal(http) for _ in range(3)]
-    worker_id, pending_review = available_worker(http)
+    _worker_id, pending_review = available_worker(http)
     waiting = withdraw(http, pending_review, 10_000).json["withdrawal_id"]
 
     execution = runs.run()
@@ -133,17 +137,23 @@ def test_approved_withdrawals_are_paid_once_reported_and_a_second_start_is_a_no_
     assert payouts_made() == 3
     body = earnings(http, token_of(paid[0][0]))
     assert (body["withdrawn"], body["available"], body["in_withdrawal"]) == (10_000, NET - 10_000, 0)
-    kinds = [e["kind"] for e in http.call("GET", "/v1/me/notifications", token=token_of(paid[0][0])).json["items"]]
+    kinds = [
+        e["kind"] for e in http.call("GET", "/v1/me/notifications", token=token_of(paid[0][0])).json["items"]
+    ]
     assert "withdrawal_paid" in kinds
 
     admin = admin_token()
     listed = http.call("GET", "/v1/admin/payout-runs", token=admin).json["items"]
-    assert [(r["run_id"], r["run_date"], r["status"]) for r in listed] == [("pr_20270119", RUN_DATE, "completed")]
+    assert [(r["run_id"], r["run_date"], r["status"]) for r in listed] == [
+        ("pr_20270119", RUN_DATE, "completed")
+    ]
     assert listed[0]["totals"]["paid_count"] == 3 and listed[0]["totals"]["paid_amount"] == 30_000
     detail = http.call("GET", "/v1/admin/payout-runs/pr_20270119", token=admin).json
     assert sorted(p["withdrawal_id"] for p in detail["paid"]) == sorted(w for _, w in paid)
     assert detail["failed"] == [] and detail["skipped"] == []
-    report = boto3.client("s3").get_object(Bucket="jiazheng-local-exports", Key=f"payouts/{RUN_DATE}/report.json")
+    report = boto3.client("s3").get_object(
+        Bucket="jiazheng-local-exports", Key=f"payouts/{RUN_DATE}/report.json"
+    )
     assert json.loads(report["Body"].read())["totals"]["paid_count"] == 3
     assert http.call("GET", "/v1/admin/payout-runs/pr_20270230", token=admin).status_code == 404
 
@@ -203,7 +213,9 @@ def test_a_crash_between_the_provider_call_and_the_ledger_write_never_pays_twice
     assert assert_balances_match_ledger()[worker_id]["withdrawn"] == 10_000
 
 
-def test_failures_end_failed_with_the_money_available_again_and_the_worker_told(runs: Runs, http: Http) -> None:
+def test_failures_end_failed_with_the_money_available_again_and_the_worker_told(
+    runs: Runs, http: Http
+) -> None:
     refused_worker, refused = approved_withdrawal(http)
     down_worker, down = approved_withdrawal(http)
 
@@ -223,9 +235,14 @@ def test_failures_end_failed_with_the_money_available_again_and_the_worker_told(
     for worker_id in (refused_worker, down_worker):
         body = earnings(http, token_of(worker_id))
         assert (body["available"], body["in_withdrawal"], body["withdrawn"]) == (NET, 0, 0)
-        kinds = [e["kind"] for e in http.call("GET", "/v1/me/notifications", token=token_of(worker_id)).json["items"]]
+        kinds = [
+            e["kind"]
+            for e in http.call("GET", "/v1/me/notifications", token=token_of(worker_id)).json["items"]
+        ]
         assert "withdrawal_failed" in kinds
-    assert OpsAlertItem.get(*OpsAlertItem.key("payout_failed", down)).details["reason"] == "provider_unavailable"
+    assert (
+        OpsAlertItem.get(*OpsAlertItem.key("payout_failed", down)).details["reason"] == "provider_unavailable"
+    )
     detail = http.call("GET", "/v1/admin/payout-runs/pr_20270119", token=admin_token()).json
     assert sorted(f["withdrawal_id"] for f in detail["failed"]) == sorted([refused, down])
     assert payouts_made() == 0
@@ -256,4 +273,74 @@ def test_two_overlapping_runs_pay_each_withdrawal_once(runs: Runs, http: Http) -
     run.pay_batch(run.run_id_of("2027-01-20"), "2027-01-20", other[0])
     assert [status_of(w) for w in ids] == ["paid"] * 4
     assert payouts_made() == 4
+    assert_balances_match_ledger()
+
+
+def test_mainland_cards_go_into_the_bank_file_and_the_imported_result_settles_them_once(
+    runs: Runs, http: Http
+) -> None:
+    from chalicelib.payouts.providers import BankBatchProvider
+
+    paid_worker, to_pay = approved_withdrawal(http)
+    bounced_worker, to_bounce = approved_withdrawal(http, 12_000)
+    use_payout_provider(BankBatchProvider())
+
+    assert runs.run()["status"] == "SUCCEEDED"
+    assert (status_of(to_pay), status_of(to_bounce)) == ("paying", "paying")  # shown as approved
+    admin = admin_token()
+    detail = http.call("GET", "/v1/admin/payout-runs/pr_20270119", token=admin).json
+    assert detail["bank_file_key"] == f"payouts/{RUN_DATE}/bank-batch.csv"
+    assert sorted(s["withdrawal_id"] for s in detail["submitted"]) == sorted([to_pay, to_bounce])
+    body = boto3.client("s3").get_object(Bucket="jiazheng-local-exports", Key=detail["bank_file_key"])["Body"]
+    rows = body.read().decode("utf-8-sig").splitlines()
+    assert rows[0] == ",".join(run.BANK_FILE_COLUMNS)
+    assert f"{to_pay},李秀英,招商银行,6222021234567890128,100.00,CNY," in rows[1] + rows[2]
+    assert f"{to_bounce},李秀英,招商银行,6222021234567890128,120.00,CNY," in rows[1] + rows[2]
+
+    result = {
+        "lines": [
+            {"withdrawal_id": to_pay, "status": "paid", "bank_reference": "CMB-0001"},
+            {"withdrawal_id": to_bounce, "status": "failed", "reason": "户名不符"},
+            {"withdrawal_id": "wd_not_in_this_run", "status": "paid"},
+        ]
+    }
+    path = "/v1/admin/payout-runs/pr_20270119/bank-result"
+    first = http.call("POST", path, result, token=admin)
+    assert first.status_code == 200, first.json
+    assert first.json == {"paid": 1, "failed": 1, "unchanged": 1}
+    assert http.call("POST", path, result, token=admin).json == {"paid": 0, "failed": 0, "unchanged": 3}
+    assert (status_of(to_pay), status_of(to_bounce)) == ("paid", "failed")
+    assert earnings(http, token_of(paid_worker))["withdrawn"] == 10_000
+    bounced = earnings(http, token_of(bounced_worker))
+    assert (bounced["available"], bounced["withdrawn"]) == (NET, 0)
+    assert (
+        http.call("POST", "/v1/admin/payout-runs/pr_20990101/bank-result", result, token=admin).status_code
+        == 404
+    )
+    assert http.call("POST", path, {"lines": []}, token=admin).status_code == 422
+    assert_balances_match_ledger()
+
+
+def test_dynamodb_throttling_in_a_step_is_retried_by_the_state_machine(
+    runs: Runs, http: Http, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pynamodb.exceptions import UpdateError
+
+    _, withdrawal_id = approved_withdrawal(http)
+    real = run._claim
+    throttled: list[int] = []
+
+    def throttle_once(*args: Any, **kwargs: Any) -> Any:
+        if not throttled:
+            throttled.append(1)
+            raise UpdateError(
+                "ProvisionedThroughputExceededException: Rate of requests exceeds the allowed throughput"
+            )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run, "_claim", throttle_once)
+    assert runs.run()["status"] == "SUCCEEDED"
+    assert status_of(withdrawal_id) == "paid"
+    assert len(runs.sleeps) == 1
+    assert payouts_made() == 1
     assert_balances_match_ledger()

@@ -105,7 +105,7 @@ def test_bad_queries_and_roles(http: Http) -> None:
 
 
 def test_a_refund_inside_the_window_reduces_pending_with_balanced_entries(http: Http) -> None:
-    worker_id, token = worker_with_token()
+    worker_id, _token = worker_with_token()
     order_id = completed_order(worker_id)
 
     taken = reverse_pending(order_id, 5000, "dispute-1")  # a quarter of the price back to the customer

@@ -41,7 +41,10 @@ def audit_actions(target_id: str) -> list[str]:
 
 def test_a_bank_card_is_luhn_checked_encrypted_and_shown_masked(http: Http) -> None:
     worker_id, token = worker_with_token()
-    assert http.call("GET", "/v1/worker/payout-account", token=token).json["error"]["code"] == "no_payout_account"
+    assert (
+        http.call("GET", "/v1/worker/payout-account", token=token).json["error"]["code"]
+        == "no_payout_account"
+    )
 
     bad = add_card(http, token, "6222021234567890129")  # last digit off: fails Luhn
     assert (bad.status_code, bad.json["error"]["code"]) == (422, "invalid_account_number")
@@ -106,7 +109,7 @@ def test_no_account_hold_and_daily_cap(http: Http, monkeypatch: pytest.MonkeyPat
 
 
 def test_idempotency_key_replays_and_refuses_another_body(http: Http) -> None:
-    worker_id, token = available_worker(http)
+    _worker_id, token = available_worker(http)
     first = withdraw(http, token, 10_000, **{"Idempotency-Key": "wd-1"})
     assert first.status_code == 201
     assert (first.json["amount"], first.json["fee"], first.json["status"]) == (10_000, 0, "pending_review")
@@ -142,9 +145,9 @@ def test_the_whole_balance_twice_one_wins_even_when_the_second_read_before_the_f
 
 
 def test_roles_and_another_workers_withdrawal(http: Http) -> None:
-    worker_id, token = available_worker(http)
+    _worker_id, token = available_worker(http)
     created = withdraw(http, token, 10_000).json
-    other_id, other_token = worker_with_token()
+    _other_id, other_token = worker_with_token()
     path = f"/v1/worker/withdrawals/{created['withdrawal_id']}"
     assert http.call("GET", path, token=token).status_code == 200
     assert http.call("GET", path, token=other_token).status_code == 404
@@ -159,11 +162,16 @@ def test_roles_and_another_workers_withdrawal(http: Http) -> None:
     ):
         assert http.call(method, route, body, token=customer).status_code == 403, route
     assert http.call("GET", "/v1/admin/withdrawals", token=token).status_code == 403
-    assert http.call("POST", f"/v1/admin/withdrawals/{created['withdrawal_id']}/approve", {}, token=token).status_code == 403
+    assert (
+        http.call(
+            "POST", f"/v1/admin/withdrawals/{created['withdrawal_id']}/approve", {}, token=token
+        ).status_code
+        == 403
+    )
 
 
 def test_admin_approves_or_rejects_with_a_reason_audited_and_the_money_returns(http: Http) -> None:
-    worker_id, token = available_worker(http, orders=2)
+    _worker_id, token = available_worker(http, orders=2)
     admin = admin_token()
     first = withdraw(http, token, 10_000).json["withdrawal_id"]
     second = withdraw(http, token, 12_000).json["withdrawal_id"]
@@ -178,7 +186,9 @@ def test_admin_approves_or_rejects_with_a_reason_audited_and_the_money_returns(h
 
     no_reason = http.call("POST", f"/v1/admin/withdrawals/{second}/reject", {}, token=admin)
     assert no_reason.status_code == 422
-    rejected = http.call("POST", f"/v1/admin/withdrawals/{second}/reject", {"reason": "资料不符"}, token=admin)
+    rejected = http.call(
+        "POST", f"/v1/admin/withdrawals/{second}/reject", {"reason": "资料不符"}, token=admin
+    )
     assert (rejected.json["status"], rejected.json["reason"]) == ("rejected", "资料不符")
     assert http.call("POST", "/v1/admin/withdrawals/wd_unknown/approve", {}, token=admin).status_code == 404
 
