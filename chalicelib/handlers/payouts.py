@@ -23,6 +23,8 @@ from chalicelib.schemas.payouts import (
     PayoutAccountIn,
     RunOut,
     SeriesPointOut,
+    StatementOut,
+    StatementQuery,
     WithdrawalIn,
     WithdrawalOut,
     WithdrawalsQuery,
@@ -31,13 +33,14 @@ from chalicelib.web import Api, Reply, Request
 from chalicelib.web.schemas import Page
 
 if TYPE_CHECKING:
-    from chalicelib.payouts import accounts, earnings, run, withdrawals
+    from chalicelib.payouts import accounts, earnings, run, statements, withdrawals
     from chalicelib.payouts.accounts import AccountView
     from chalicelib.payouts.withdrawals import WithdrawalView
 else:
     accounts = lazy_import("chalicelib.payouts.accounts")
     earnings = lazy_import("chalicelib.payouts.earnings")
     run = lazy_import("chalicelib.payouts.run")
+    statements = lazy_import("chalicelib.payouts.statements")
     withdrawals = lazy_import("chalicelib.payouts.withdrawals")
 
 api = Api("payouts")
@@ -92,6 +95,20 @@ def worker_earnings(request: Request[Any]) -> EarningsOut:
         ],
         next_cursor=view.next_cursor,
     )
+
+
+@api.get(
+    "/v1/worker/statements/{month}",
+    roles=WORKER,
+    query=StatementQuery,
+    response=StatementOut,
+    errors=(403, 422),
+)
+def worker_statement(request: Request[Any]) -> StatementOut:
+    """A 15-minute link to the month's statement: ``format=pdf`` (with a chart of the month) or
+    ``xlsx``; 422 for another format or a month that is not ``YYYY-MM`` up to this one."""
+    link = statements.statement_link(request.principal.user_id, request.path["month"], request.query.format)
+    return StatementOut(download_url=link.url, expires_at=link.expires_at)
 
 
 def _account_out(view: AccountView) -> AccountOut:

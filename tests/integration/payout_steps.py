@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.models.base import transact_write
+from chalicelib.models.orders import OrderItem
 from chalicelib.models.payments import LedgerEntryItem
 from chalicelib.models.payouts import WorkerBalanceItem
 from chalicelib.payments import ledger
@@ -31,6 +32,7 @@ def completed_order(worker_id: str, *, at: datetime | None = None, price: int = 
     """A completed order of ``worker_id`` with its completion booked at ``at`` (default now)."""
     customer_id, _ = account("customer")
     order_id = order(customer_id, worker_id, service(), status="completed")
+    OrderItem(*OrderItem.key(order_id)).update(actions=[OrderItem.price_amount.set(price)])
     when = at or clock.now()
     with transact_write() as tx:
         ledger.record_completion(tx, order_id=order_id, worker_id=worker_id, amount=price, at=clock.iso(when))
