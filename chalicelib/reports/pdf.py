@@ -60,9 +60,8 @@ def _chart(chart: Chart, width: float) -> object:
 def _table(table: Table, font: str, width: float, weights: list[float] | None = None) -> object:
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.platypus import Paragraph
+    from reportlab.platypus import Paragraph, TableStyle
     from reportlab.platypus import Table as PdfTable
-    from reportlab.platypus import TableStyle
 
     head = ParagraphStyle("head", fontName=font, fontSize=7.5, leading=9.5, textColor=colors.white)
     body = ParagraphStyle("body", fontName=font, fontSize=7.5, leading=9.5)
