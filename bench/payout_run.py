@@ -61,7 +61,7 @@ def _install_meter() -> None:
         client.meta.events.register("before-send.dynamodb", sent)
         return client
 
-    Session.create_client = metered_client  # type: ignore[method-assign]
+    Session.create_client = metered_client
 
 
 def _seed(today: str) -> None:
