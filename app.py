@@ -108,3 +108,11 @@ def payout_run_starter(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalicelib.payouts.run import start_scheduled
 
     return start_scheduled(event, context)
+
+
+@app.lambda_function(name="payout_reconciliation")
+def payout_reconciliation(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Target of the daily 04:30 (Asia/Shanghai) schedule: the day before's payouts, ledger vs provider."""
+    from chalicelib.payouts.reconciliation import run_scheduled
+
+    return run_scheduled(event, context)

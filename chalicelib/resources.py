@@ -277,6 +277,13 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
         function="payout_run_starter",
         handler="chalicelib.payouts.run.start_scheduled",
     ),
+    ScheduleSpec(
+        name="payout-reconciliation",
+        expression="cron(30 4 * * ? *)",
+        timezone="Asia/Shanghai",
+        function="payout_reconciliation",
+        handler="chalicelib.payouts.reconciliation.run_scheduled",
+    ),
 )
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -40,6 +41,7 @@ __all__ = [
     "PayoutUnavailable",
     "StripeConnectProvider",
     "connect_onboarding",
+    "payout_records",
     "provider_for",
     "use_payout_provider",
 ]
@@ -84,7 +86,8 @@ class PayoutProvider(Protocol):
 
 
 class LocalPayoutItem(MainItem):
-    """``LOCALPAYOUT#<key> / PAYOUT``: a payout the local provider made (local stage and tests)."""
+    """``LOCALPAYOUT#<key> / PAYOUT``: a payout the local provider made (local stage and tests);
+    gsi1 ``LOCALPAYOUTS#<date>`` / ``<created_at>#<key>``: its records of a day, for reconciliation."""
 
     payout_id = UnicodeAttribute()
     withdrawal_id = UnicodeAttribute()
@@ -103,13 +106,16 @@ class LocalPayoutProvider:
 
     def pay(self, request: PayoutRequest) -> PayoutResult:
         payout_id = "po_local_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:20]
+        at = clock.iso()
         try:
             LocalPayoutItem(
                 *LocalPayoutItem.key(request.idempotency_key),
                 payout_id=payout_id,
                 withdrawal_id=request.withdrawal_id,
                 amount=request.amount,
-                created_at=clock.iso(),
+                created_at=at,
+                gsi1pk=f"LOCALPAYOUTS#{at[:10]}",
+                gsi1sk=f"{at}#{request.idempotency_key}",
             ).save(condition=LocalPayoutItem.pk.does_not_exist())
         except PutError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
@@ -185,6 +191,40 @@ def provider_for(account_type: str) -> PayoutProvider:
     if not key:
         raise PayoutUnavailable("no Stripe API key is configured")
     return StripeConnectProvider(key)
+
+
+def payout_records(day: str) -> dict[str, int]:
+    """What the provider in force says it paid on ``day`` (Shanghai): withdrawal id -> fen sent.
+
+    Stripe: the transfers created that day (their ``metadata.withdrawal_id``); the local stage:
+    the local provider's records. Bank payouts have no provider-side record here: the imported
+    result file is what books them.
+    """
+    key = stripe_credentials().api_key
+    if key:
+        return _stripe_transfers(key, day)
+    if not settings().is_local:
+        return {}
+    return {
+        item.withdrawal_id: int(item.amount) for item in LocalPayoutItem.gsi1.query(f"LOCALPAYOUTS#{day}")
+    }
+
+
+def _stripe_transfers(api_key: str, day: str) -> dict[str, int]:
+    import stripe
+
+    start = datetime.combine(date.fromisoformat(day), time.min, clock.SHANGHAI)
+    client = stripe.StripeClient(api_key, max_network_retries=2)
+    found: dict[str, int] = {}
+    params: dict[str, Any] = {
+        "created": {"gte": int(start.timestamp()), "lt": int((start + timedelta(days=1)).timestamp())},
+        "limit": 100,
+    }
+    for transfer in client.v1.transfers.list(params=params).auto_paging_iter():
+        withdrawal_id = (transfer.metadata or {}).get("withdrawal_id")
+        if withdrawal_id:
+            found[str(withdrawal_id)] = found.get(str(withdrawal_id), 0) + int(transfer.amount)
+    return found
 
 
 class _Unavailable(AppError):

@@ -344,3 +344,30 @@ def test_dynamodb_throttling_in_a_step_is_retried_by_the_state_machine(
     assert len(runs.sleeps) == 1
     assert payouts_made() == 1
     assert_balances_match_ledger()
+
+
+def test_reconciliation_finds_money_the_provider_sent_that_the_ledger_does_not_know(
+    runs: Runs, http: Http
+) -> None:
+    from chalicelib.payouts.reconciliation import reconcile, run_scheduled
+
+    _, paid = approved_withdrawal(http)
+    _, lost = approved_withdrawal(http, 12_000)
+    opened = run.begin(RUN_DATE)
+    use_payout_provider(FaultyProvider(lambda call, request: None))
+    [bounds] = opened["batches"]
+    run.pay_batch(opened["run_id"], RUN_DATE, [bounds[0], bounds[0]])  # pays the first only
+    day = NOW.date().isoformat()
+    assert reconcile(day).mismatches == []
+    assert run_scheduled({"scheduled_time": "2027-01-18T20:30:00Z"}, None) == {"day": day, "mismatches": 0}
+
+    # the provider sends the second, but the answer never comes back and nothing is booked
+    LocalPayoutProvider().pay(
+        PayoutRequest(lost, "usr_x", 12_000, "CNY", lost, opened["run_id"], "bank_account")
+    )
+    result = reconcile(day)
+    assert result.mismatches == [{"withdrawal_id": lost, "ledger": None, "provider": 12_000}]
+    assert (result.ledger_total, result.provider_total) == (10_000, 22_000)
+    alert = OpsAlertItem.get(*OpsAlertItem.key("payout_mismatch", day))
+    assert alert.details["count"] == 1
+    assert status_of(paid) == "paid"
