@@ -220,10 +220,11 @@ def _stripe_transfers(api_key: str, day: str) -> dict[str, int]:
         "created": {"gte": int(start.timestamp()), "lt": int((start + timedelta(days=1)).timestamp())},
         "limit": 100,
     }
-    for transfer in client.v1.transfers.list(params=params).auto_paging_iter():
-        withdrawal_id = (transfer.metadata or {}).get("withdrawal_id")
+    for transfer in client.v1.transfers.list(params=params).auto_paging_iter():  # type: ignore[arg-type]
+        data = transfer.to_dict()
+        withdrawal_id = str((data.get("metadata") or {}).get("withdrawal_id") or "")
         if withdrawal_id:
-            found[str(withdrawal_id)] = found.get(str(withdrawal_id), 0) + int(transfer.amount)
+            found[withdrawal_id] = found.get(withdrawal_id, 0) + int(data.get("amount") or 0)
     return found
 
 
