@@ -129,3 +129,20 @@ def test_no_reversal_once_the_share_is_available(http: Http) -> None:
         reverse_pending(order_id, 1000, "late")
     assert refused.value.code == "earning_released"
     assert_balances_match_ledger()
+
+
+def test_the_demo_worker_is_seeded_with_pending_earnings_once(http: Http) -> None:
+    from chalicelib.accounts.sessions import open_session
+    from chalicelib.accounts.targets import target_from
+    from chalicelib.accounts.users import create_user
+    from local.seed_earnings import seed_earnings
+    from tests.integration.scheduling_steps import service
+
+    worker = create_user(target_from(phone="13900000001"), "Worker-pass-2026", "李阿姨", "worker")
+    create_user(target_from(phone="13800000001"), "Customer-pass-2026", "王女士", "customer")
+    assert "2 jobs" in seed_earnings(service())
+    assert "already" in seed_earnings(service())
+    token = open_session(worker.user_id, "worker").access_token
+    body = earnings(http, token)
+    assert (body["pending"], body["available"], len(body["items"])) == (44_800, 0, 2)
+    assert_balances_match_ledger()
