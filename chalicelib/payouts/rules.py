@@ -25,8 +25,8 @@ class PayoutRules:
     withdrawal_fee: int = 0  # fen kept from each withdrawal (the worker receives amount - fee)
     account_change_hold_hours: int = 24  # no withdrawal within this long after an account change
     payout_batch_size: int = 50  # withdrawals per Map iteration of the payout run
-    payout_concurrency: int = 4  # Map iterations at once (MaxConcurrency of the ASL)
-    payout_attempts: int = 3  # provider calls per withdrawal per run before it is ``failed``
+    payout_concurrency: int = 4  # Map iterations at once (the ASL's MaxConcurrency; a test keeps them equal)
+    payout_attempts: int = 3  # retries of a batch (the ASL retrier's MaxAttempts) before FailBatch
 
     def fee(self, amount: int) -> int:
         """The fee of a withdrawal of ``amount`` fen (never more than the amount)."""

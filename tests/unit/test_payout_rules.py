@@ -60,3 +60,19 @@ def test_series_buckets() -> None:
     assert bucket_of(wednesday, "day") == wednesday
     assert bucket_of(wednesday, "week") == date(2027, 1, 18)  # ISO weeks start on Monday
     assert bucket_of(wednesday, "month") == date(2027, 1, 1)
+
+
+def test_the_state_machine_uses_the_rules_concurrency_and_attempts() -> None:
+    """ASL cannot read them at run time: the file must say what the rules say."""
+    import json
+
+    from chalicelib.payouts.run import WORKFLOW
+    from chalicelib.workflows.definitions import definition_path
+
+    states = json.loads(definition_path(WORKFLOW).read_text(encoding="utf-8"))["States"]
+    rules = payout_rules()
+    assert states["PayBatches"]["MaxConcurrency"] == rules.payout_concurrency
+    retriers = states["PayBatches"]["Iterator"]["States"]["PayBatch"]["Retry"]
+    assert [r["MaxAttempts"] for r in retriers if r["ErrorEquals"] == ["States.ALL"]] == [
+        rules.payout_attempts
+    ]
