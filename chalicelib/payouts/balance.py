@@ -122,6 +122,8 @@ def release_matured(worker_id: str) -> int:
     for _ in range(_RELEASE_ATTEMPTS):
         item = _item(worker_id)
         since = (item.released_through if item else None) or ""
+        if since and since >= cutoff:
+            return released  # nothing new has matured (or the clock was set back, locally)
         lines = LedgerEntryItem.gsi1.query(
             ledger.worker_earnings_key(worker_id),
             LedgerEntryItem.gsi1sk.between(f"{since}#~", f"{cutoff}#~")
