@@ -22,8 +22,14 @@ $(NODE_STAMP): local/package.json local/package-lock.json
 	cd .local/node && npm ci --silent --no-audit --no-fund
 	touch $(NODE_STAMP)
 
+# PDFs embed a CJK TrueType font (chalicelib/reports/fonts.py): Debian's Droid Sans Fallback.
+FONT := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
+$(FONT):
+	(apt-get install -y -qq fonts-droid-fallback || (apt-get update -qq && apt-get install -y -qq fonts-droid-fallback)) \
+	  || echo "no CJK font installed: PDFs name a font they do not embed (docs/payouts.md)"
+
 ## Start the whole local stack (DynamoDB Local, moto server, chalice local, event runner).
-run: $(STAMP) $(NODE_STAMP)
+run: $(STAMP) $(NODE_STAMP) $(FONT)
 	$(BIN)/python -m local.stack
 
 ## The whole suite: lint and types, unit and integration tests, CDK synth + cfn-lint, end to end.
@@ -34,7 +40,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(FONT)
 	$(BIN)/pytest -q -n 2 tests/unit tests/integration
 
 infra: $(STAMP)
@@ -48,6 +54,7 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bench.import_time
 	$(BIN)/python -m bench.slots_and_search
 	$(BIN)/python -m bench.booking
+	$(BIN)/python -m bench.payout_run
 
 clean:
 	rm -rf $(VENV) .local infra/cdk/cdk.out .chalice/deployments

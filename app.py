@@ -23,6 +23,7 @@ from chalicelib.handlers import (
     order_chat,
     orders,
     payments,
+    payouts,
     reviews,
     support,
     worker_orders,
@@ -49,6 +50,7 @@ for area in (
     worker_orders,
     order_chat,
     reviews,
+    payouts,
 ):
     app.register_blueprint(area.api.blueprint)
 
@@ -108,3 +110,19 @@ def workflow_steps(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalicelib.workflows.steps import handler
 
     return handler(event, context)
+
+
+@app.lambda_function(name="payout_run_starter")
+def payout_run_starter(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Target of the daily 02:00 (Asia/Shanghai) schedule: starts that date's payout run once."""
+    from chalicelib.payouts.run import start_scheduled
+
+    return start_scheduled(event, context)
+
+
+@app.lambda_function(name="payout_reconciliation")
+def payout_reconciliation(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Target of the daily 04:30 (Asia/Shanghai) schedule: the day before's payouts, ledger vs provider."""
+    from chalicelib.payouts.reconciliation import run_scheduled
+
+    return run_scheduled(event, context)

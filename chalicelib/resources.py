@@ -14,6 +14,7 @@ __all__ = [
     "EVENT_BUS",
     "KEYS",
     "QUEUES",
+    "SCHEDULES",
     "SCHEDULE_GROUP",
     "STREAM_CONSUMERS",
     "TABLES",
@@ -22,6 +23,7 @@ __all__ = [
     "IndexSpec",
     "KeySpec",
     "QueueSpec",
+    "ScheduleSpec",
     "StreamConsumerSpec",
     "TableSpec",
     "TaskFunctionSpec",
@@ -241,7 +243,49 @@ WORKFLOWS: tuple[WorkflowSpec, ...] = (
         env_var="ORDER_CANCELLATION_STATE_MACHINE_ARN",
         functions=(WORKFLOW_STEPS,),
     ),
+    # The daily payout run: pay approved withdrawals once each (chalicelib.payouts.run).
+    WorkflowSpec(
+        name="payout-run",
+        definition="payout_run.asl.json",
+        env_var="PAYOUT_RUN_STATE_MACHINE_ARN",
+        functions=(WORKFLOW_STEPS,),
+    ),
 )
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A recurring EventBridge Scheduler schedule whose target is one of the app's functions.
+
+    ``function`` is what ``app.py`` registers with ``app.lambda_function``; ``handler`` the dotted
+    path the local runner calls in its place when the schedule is due by the local clock. The
+    input carries ``scheduled_time`` (Scheduler's ``<aws.scheduler.scheduled-time>``).
+    """
+
+    name: str
+    expression: str
+    timezone: str
+    function: str
+    handler: str
+
+
+SCHEDULES: tuple[ScheduleSpec, ...] = (
+    ScheduleSpec(
+        name="payout-run",
+        expression="cron(0 2 * * ? *)",
+        timezone="Asia/Shanghai",
+        function="payout_run_starter",
+        handler="chalicelib.payouts.run.start_scheduled",
+    ),
+    ScheduleSpec(
+        name="payout-reconciliation",
+        expression="cron(30 4 * * ? *)",
+        timezone="Asia/Shanghai",
+        function="payout_reconciliation",
+        handler="chalicelib.payouts.reconciliation.run_scheduled",
+    ),
+)
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
 
 def key_alias(stage: str, name: str) -> str:

@@ -33,6 +33,7 @@ __all__ = [
     "create_bucket",
     "create_key",
     "create_queue",
+    "create_recurring_schedules",
     "create_schedule_group",
     "create_state_machine",
     "create_table",
@@ -279,6 +280,36 @@ def create_state_machine(sfn: Any, spec: WorkflowSpec, region: str, stage: str =
     return str(created["stateMachineArn"])
 
 
+def create_recurring_schedules(scheduler: Any, region: str, stage: str = STAGE) -> list[str]:
+    """Create (or update) the ``resources.SCHEDULES`` in moto's Scheduler, targeting the app's functions.
+
+    moto never fires them: the local runner does, by the local clock, calling the function's
+    handler in its own process (``local.targets``), as CDK's schedule invokes the function.
+    """
+    names = []
+    for spec in resources.SCHEDULES:
+        name = physical_name(stage, spec.name)
+        params: dict[str, Any] = {
+            "Name": name,
+            "ScheduleExpression": spec.expression,
+            "ScheduleExpressionTimezone": spec.timezone,
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "State": "ENABLED",
+            "Target": {
+                "Arn": lambda_arn(region, spec.function, stage),
+                "RoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/{physical_name(stage, 'schedules')}",
+                "Input": json.dumps({"scheduled_time": resources.SCHEDULED_TIME}),
+            },
+        }
+        try:
+            scheduler.get_schedule(Name=name)
+            scheduler.update_schedule(**params)
+        except scheduler.exceptions.ResourceNotFoundException:
+            scheduler.create_schedule(**params)
+        names.append(name)
+    return names
+
+
 def create_all(env: Mapping[str, str], ses_sender: str, stage: str = STAGE) -> dict[str, str]:
     """Create everything; return the variables the app needs that are known once created.
 
@@ -301,6 +332,7 @@ def create_all(env: Mapping[str, str], ses_sender: str, stage: str = STAGE) -> d
     for key in resources.KEYS:
         create_key(kms, key, stage)
     group = create_schedule_group(client("scheduler", env), stage)
+    create_recurring_schedules(client("scheduler", env), env["AWS_REGION"], stage)
     queue_env = {spec.env_var: queue_urls[spec.name] for spec in resources.QUEUES}
     queue_env.update(
         {

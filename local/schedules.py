@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chalicelib.resources import SCHEDULED_TIME
 from local.schedule_expr import parse_at, parse_recurring
 from local.targets import deliver
 
@@ -157,6 +158,12 @@ class ScheduleFirer:
             if isinstance(end, datetime) and now > end:
                 continue
             due = self._due(key, recurring, now)
+            # Scheduler's context attribute, as the deployed schedule's input receives it
+            payload = (
+                payload.replace(SCHEDULED_TIME, due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                if due
+                else payload
+            )
             if due and (result := self._deliver(key, f"{label} {expression}", target, payload)):
                 done.append(result)
         return done

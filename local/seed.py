@@ -130,10 +130,14 @@ def main() -> None:
         print(line)
     if fixed := backfill_directory_keys():
         print(f"Admin user directory: indexed {fixed} earlier accounts")
-    print(f"Catalog: {len(seed_catalog())} services")
+    services = seed_catalog()
+    print(f"Catalog: {len(services)} services")
     print("Demo workers:")
     for line in seed_workers():
         print(line)
+    from local.seed_earnings import seed_earnings
+
+    print(seed_earnings(services[0]))
 
 
 if __name__ == "__main__":

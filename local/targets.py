@@ -1,8 +1,9 @@
 """Deliver a schedule's or rule's payload to its target the way EventBridge would.
 
 Only the target kinds the local stand-ins can receive are supported: SQS queues, Step Functions
-state machines (moto runs them) and EventBridge buses. Anything else is reported, not dropped
-silently.
+state machines (moto runs them), EventBridge buses, and the app's functions named by
+``resources.SCHEDULES`` (their handler runs in this process, as Lambda would run it). Anything
+else is reported, not dropped silently.
 """
 
 from __future__ import annotations
@@ -55,4 +56,21 @@ def deliver(target: Mapping[str, Any], payload: str, clients: Callable[[str], An
         }
         clients("events").put_events(Entries=[entry])
         return f"eventbridge {resource}"
+    if service == "lambda":
+        return _invoke_scheduled_function(resource, payload)
     raise UnsupportedTarget(f"no local delivery for {service} target {arn}")
+
+
+def _invoke_scheduled_function(resource: str, payload: str) -> str:
+    """Run the handler of the ``resources.SCHEDULES`` function named in ``function:<name>``."""
+    import json
+
+    from chalicelib.resources import SCHEDULES
+    from local.runner import import_handler
+
+    name = resource.split(":")[1] if resource.startswith("function:") else resource
+    for spec in SCHEDULES:
+        if name.endswith(f"-{spec.function}"):
+            result = import_handler(spec.handler)(json.loads(payload or "{}"), None)
+            return f"lambda {name} -> {result}"
+    raise UnsupportedTarget(f"no local handler for function {name}")

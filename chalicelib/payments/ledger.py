@@ -12,6 +12,8 @@ sum to zero (:func:`balanced` refuses anything else before it is written). Accou
 | ``cancellation_fees``   | revenue   | − the fee a customer's late cancellation keeps                    |
 | ``unowed_payments``     | liability | − money that arrived when nothing was owed, + its return          |
 | ``dispute_refunds``     | expense   | + what an admin gave back on a done job (a dispute)               |
+| ``payouts_sent``        | asset     | − what a payout provider sent to a worker (``chalicelib.payouts``)  |
+| ``withdrawal_fees``     | revenue   | − the fee kept from a worker's withdrawal                         |
 
 Transactions, each written in the same DynamoDB transaction as the state change it records:
 
@@ -23,7 +25,14 @@ Transactions, each written in the same DynamoDB transaction as the state change 
 - ``unowed-<intent>`` / ``return-<intent>``: a payment for an order that could not take it (paid
   after expiry, a second payment, a cancelled order) and its automatic refund;
 - ``refund-<refund id>`` of kind ``dispute_refund``: an admin's refund of a done job
-  (``chalicelib.payments.dispute_refunds``), recorded with Stripe's answer.
+  (``chalicelib.payments.dispute_refunds``), recorded with Stripe's answer;
+- ``release-<order>``, ``reverse-<order>-<ref>``, ``withdraw-<id>``, ``unwithdraw-<id>``,
+  ``payout-<id>``: the worker's share moving ``pending → available → in_withdrawal → paid``
+  (``chalicelib.payouts.postings``; withdrawals book in their own ``WITHDRAWAL#<id>`` partition).
+
+Every line naming a worker also moves that worker's balance item (``WORKER#<id> / BALANCE``, a
+projection of her lines by ``earning_status``) in the same transaction, so the conditional write
+that keeps a withdrawal within ``available`` reads exactly what the ledger says.
 
 Each line's key is derived from its transaction (``LEDGER#<txn id>#<line>``) and written with
 a "not exists" condition, so a repeated transaction fails whole instead of booking twice.
@@ -33,6 +42,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
@@ -66,6 +76,8 @@ ACCOUNTS = (
     "cancellation_fees",
     "unowed_payments",
     "dispute_refunds",
+    "payouts_sent",
+    "withdrawal_fees",
 )
 
 
@@ -157,11 +169,21 @@ def record(
     at: str,
     currency: str = "CNY",
     ref: str | None = None,
+    partition: str | None = None,
+    balance_condition: Any = None,
 ) -> None:
-    """Add the lines of one transaction to ``tx``, each only if it was never written."""
-    for number, line in enumerate(balanced(lines)):
+    """Add the lines of one transaction to ``tx``, each only if it was never written.
+
+    ``partition`` books them under another pk than the order's (``WITHDRAWAL#<id>``); the lines
+    naming a worker move her balance item too (:func:`chalicelib.payouts.balance.project`), under
+    ``balance_condition`` when given (a withdrawal: ``available >= amount``).
+    """
+    kept = balanced(lines)
+    for number, line in enumerate(kept):
+        pk, sk = LedgerEntryItem.key(order_id, txn_id, number)
         item = LedgerEntryItem(
-            *LedgerEntryItem.key(order_id, txn_id, number),
+            partition or pk,
+            sk,
             entry_id=f"{txn_id}#{number:02d}",
             txn_id=txn_id,
             kind=kind,
@@ -179,6 +201,9 @@ def record(
         if line.worker_id:
             item.gsi1pk, item.gsi1sk = worker_earnings_key(line.worker_id), f"{at}#{order_id}"
         tx.save(item, condition=LedgerEntryItem.pk.does_not_exist())
+    from chalicelib.payouts.balance import project
+
+    project(tx, kept, kind=kind, condition=balance_condition)
 
 
 def record_charge(tx: TransactWrite, *, order_id: str, intent_id: str, amount: int, at: str) -> None:

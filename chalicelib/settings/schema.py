@@ -58,11 +58,11 @@ class MatchingRound(Model):
 
 
 class WithdrawalRules(Model):
-    """A worker's withdrawals (read by the payouts issue)."""
+    """A worker's withdrawals (read through ``chalicelib.payouts.rules.payout_rules``)."""
 
     model_config = _STRICT
 
-    minimum_fen: int = Field(5_000, ge=100, le=10_000_000)
+    minimum_fen: int = Field(10_000, ge=100, le=10_000_000)
     daily_cap_fen: int = Field(5_000_000, ge=100, le=100_000_000)
     fee_fen: int = Field(0, ge=0, le=10_000)
 
@@ -95,7 +95,10 @@ class PlatformSettings(Model):
         2000, ge=0, le=5000, description="The platform's take of a completed order."
     )
     dispute_window_days: int = Field(
-        7, ge=1, le=30, description="After completion, a customer may dispute this long."
+        2,
+        ge=1,
+        le=30,
+        description="After completion, the worker's share stays pending this long (a customer may dispute).",
     )
     cancellation: dict[str, CancellationTerms] = Field(
         default_factory=lambda: {code: _terms(policy) for code, policy in POLICIES.items()},

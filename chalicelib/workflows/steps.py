@@ -180,6 +180,39 @@ def _tell_admins(alert: Alert, *, order_id: str, amount: str, error: str) -> int
     return told
 
 
+# -- payout run (chalicelib.payouts.run; imported on first use) --------------------------------
+
+
+def payout_begin(run_date: str) -> dict[str, Any]:
+    """Open the run of ``run_date`` once and cut its approved withdrawals into batches."""
+    from chalicelib.payouts import run
+
+    return run.begin(run_date)
+
+
+def payout_pay_batch(run_id: str, run_date: str, bounds: list[str]) -> dict[str, Any]:
+    """Pay one batch; raises ``PayoutRetryLater`` (retried with backoff) for transient failures."""
+    from chalicelib.payouts import run
+
+    return run.pay_batch(run_id, run_date, bounds)
+
+
+def payout_fail_batch(
+    run_id: str, run_date: str, bounds: list[str], failure: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The batch's retries are spent: what is still unpaid ends ``failed`` (money available again)."""
+    from chalicelib.payouts import run
+
+    return run.fail_batch(run_id, run_date, bounds, failure)
+
+
+def payout_finish(run_id: str, run_date: str) -> dict[str, Any]:
+    """Report (and bank file) to S3; the run is ``completed``."""
+    from chalicelib.payouts import run
+
+    return run.finish(run_id, run_date)
+
+
 # -- dispatch --------------------------------------------------------------------------------
 
 Step = Callable[..., dict[str, Any]]
@@ -188,6 +221,10 @@ STEPS: dict[str, Step] = {
     "order_cancellation.refund": refund,
     "order_cancellation.notify_customer": notify_customer,
     "order_cancellation.escalate_refund": escalate_refund,
+    "payout_run.begin": payout_begin,
+    "payout_run.pay_batch": payout_pay_batch,
+    "payout_run.fail_batch": payout_fail_batch,
+    "payout_run.finish": payout_finish,
 }
 
 

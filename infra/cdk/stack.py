@@ -18,6 +18,7 @@ from infra.cdk.capabilities import (
     Notifications,
     Operations,
     QueueConsumers,
+    RecurringSchedules,
     Storage,
     StreamConsumers,
     Timers,
@@ -77,5 +78,6 @@ class JiazhengStack(Stack):
         self.operations = Operations(
             self, "Operations", settings=settings, api=self.api, messaging=self.messaging
         )
+        self.schedules = RecurringSchedules(self, "Schedules", settings=settings, api=self.api)
         Tags.of(self).add("app", APP_NAME)
         Tags.of(self).add("stage", settings.name)

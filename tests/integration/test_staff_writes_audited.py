@@ -76,6 +76,30 @@ def _refund(w: World) -> Any:
     )
 
 
+def _withdrawal(w: World) -> str:
+    """A worker's withdrawal waiting for review."""
+    from tests.integration.payout_steps import available_worker, withdraw
+
+    _, token = available_worker(w.http)
+    return str(withdraw(w.http, token, 10_000).json["withdrawal_id"])
+
+
+def _bank_result(w: World) -> Any:
+    from chalicelib.models.payouts import PayoutRunItem
+    from chalicelib.payouts.run import run_id_of
+
+    run_date = clock.now().date().isoformat()
+    PayoutRunItem(
+        *PayoutRunItem.key(run_date),
+        run_id=run_id_of(run_date),
+        run_date=run_date,
+        status="completed",
+        started_at=clock.iso(),
+    ).save()
+    lines = {"lines": [{"withdrawal_id": "wd_not_in_this_run", "status": "paid"}]}
+    return w.call("POST", f"/v1/admin/payout-runs/{run_id_of(run_date)}/bank-result", lines)
+
+
 def _ticket(w: World) -> str:
     _, token = account("customer")
     body = {"type": "question", "subject": "s", "body": "b"}
@@ -164,6 +188,13 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("PATCH", "/v1/admin/tickets/{ticket_id}"): lambda w: w.call(
         "PATCH", f"/v1/admin/tickets/{_ticket(w)}", {"status": "in_progress"}
     ),
+    ("POST", "/v1/admin/withdrawals/{withdrawal_id}/approve"): lambda w: w.call(
+        "POST", f"/v1/admin/withdrawals/{_withdrawal(w)}/approve", {}
+    ),
+    ("POST", "/v1/admin/withdrawals/{withdrawal_id}/reject"): lambda w: w.call(
+        "POST", f"/v1/admin/withdrawals/{_withdrawal(w)}/reject", {"reason": "账户信息不符"}
+    ),
+    ("POST", "/v1/admin/payout-runs/{run_id}/bank-result"): _bank_result,
     ("POST", "/v1/admin/alerts/{alert_id}/acknowledge"): lambda w: w.call(
         "POST",
         "/v1/admin/alerts/{}/acknowledge".format(

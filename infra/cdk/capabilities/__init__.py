@@ -8,6 +8,7 @@ from infra.cdk.capabilities.keys import Keys
 from infra.cdk.capabilities.messaging import Messaging
 from infra.cdk.capabilities.notifications import Notifications
 from infra.cdk.capabilities.operations import Operations
+from infra.cdk.capabilities.schedules import RecurringSchedules
 from infra.cdk.capabilities.secrets import AppSecrets
 from infra.cdk.capabilities.storage import Storage
 from infra.cdk.capabilities.timers import Timers
@@ -23,6 +24,7 @@ __all__ = [
     "Notifications",
     "Operations",
     "QueueConsumers",
+    "RecurringSchedules",
     "Storage",
     "StreamConsumers",
     "Timers",
