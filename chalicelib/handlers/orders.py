@@ -19,6 +19,7 @@ from chalicelib.schemas.orders import (
     OrdersQuery,
     PolicyOut,
     RescheduleIn,
+    TermOut,
     TimelineOut,
 )
 from chalicelib.web import ANY_ROLE, Api, Reply, Request
@@ -72,6 +73,7 @@ def order_out(view: OrderView) -> OrderOut:
         updated_at=view.updated_at,
         paid_at=view.paid_at,
         cancellation=cancellation,
+        term=TermOut.model_validate(view.term) if view.term else None,
         timeline=[TimelineOut(event=e.event, at=e.at, by=e.by, details=e.details) for e in view.timeline],
     )
 
@@ -114,6 +116,8 @@ def create_order(request: Request[OrderIn]) -> Reply:
             worker_id=body.worker_id,
             notes=body.notes,
             idempotency_key=_idempotency_key(request),
+            months=body.months,
+            start_window_days=body.start_window_days,
         )
     )
     headers = {"Idempotent-Replayed": "true"} if replayed else {}

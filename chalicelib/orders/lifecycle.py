@@ -32,6 +32,7 @@ from chalicelib.audit import AuditItem
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.models.orders import CalendarGuardItem, OrderEventItem, OrderItem, UnpaidHoldsItem
 from chalicelib.models.workers import ReservationItem
+from chalicelib.orders import live_in, term_hold
 from chalicelib.orders.access import OrderAccess, load_order, order_for
 from chalicelib.orders.booking import SETTINGS, pool_key, worker_jobs_key
 from chalicelib.orders.day_index import day_index_actions
@@ -90,6 +91,19 @@ def _release_reservation(tx: TransactWrite, order: OrderItem) -> None:
     tx.update(
         CalendarGuardItem(*CalendarGuardItem.key(order.worker_id, day)), [CalendarGuardItem.version.add(1)]
     )
+
+
+def _term_release(order: OrderItem) -> Build | None:
+    """For a live-in order: the writes that free the days the calendar still holds for it.
+
+    Read before the transaction: a lapsed unpaid hold's days may belong to another order by now,
+    and only the order's own days are freed (each conditioned on still being its own).
+    """
+    worker_id = order.worker_id
+    if not (live_in.is_live_in(order) and worker_id):
+        return None
+    days = term_hold.held_by(worker_id, order.order_id, live_in.held_dates(order))
+    return lambda tx: term_hold.release(tx, worker_id, order.order_id, days)
 
 
 def _free_unpaid_slot(tx: TransactWrite, order: OrderItem) -> None:
@@ -217,9 +231,14 @@ def _cancel(order: OrderItem, actor: Actor, *, by: str, reason: str, also: Build
     ]
     if not order.worker_id and order.gsi2pk:
         actions += [OrderItem.gsi2pk.remove(), OrderItem.gsi2sk.remove()]  # leaves the pool
+    release_term = _term_release(order)
+    if release_term:
+        actions.append(OrderItem.held_days.set(0))
 
     def extra(tx: TransactWrite) -> None:
         _release_reservation(tx, order)
+        if release_term:
+            release_term(tx)
         _free_unpaid_slot(tx, order)
         if also:
             also(tx)
@@ -372,6 +391,9 @@ def move(
     checks again. Raises :class:`GuardMoved` when a booking of the new day won meanwhile (check
     again), :class:`UnfitWorker`, 409 ``slot_unavailable`` / ``invalid_status``, 422.
     """
+    if live_in.is_live_in(order):
+        # a term holds whole days: it moves by confirming its start or by a replacement
+        raise Conflict("live_in_term", details=[{"code": "live_in_term"}])
     start_iso = clock.iso(start)
     retimed = start_iso != order.start_at
     reassigned = worker_id != order.worker_id
@@ -590,6 +612,10 @@ def mark_paid(order_id: str, payment_ref: str, *, also: Build | None = None) -> 
             if also:
                 also(tx)
             _free_unpaid_slot(tx, paid_order)
+            if paid_order.worker_id and live_in.is_live_in(paid_order):
+                term_hold.confirm(
+                    tx, paid_order.worker_id, order_id, live_in.held_dates(paid_order)
+                )  # the term's days stop lapsing
             old = _old_reservation(paid_order)
             if old is not None:
                 tx.update(
@@ -670,11 +696,13 @@ def expire_unpaid(order_id: str) -> bool:
         return False
     version = int(order.version)
     now_iso = clock.iso(now)
+    release_term = _term_release(order)
 
     def build(tx: TransactWrite) -> None:
         tx.update(
             OrderItem(*OrderItem.key(order_id)),
             [
+                *([OrderItem.held_days.set(0)] if release_term else []),
                 OrderItem.status.set(transition("pending_payment", "expire", "system")),
                 OrderItem.cancelled_at.set(order.pay_by or now_iso),
                 OrderItem.cancelled_by.set("system"),
@@ -698,6 +726,8 @@ def expire_unpaid(order_id: str) -> bool:
             )
         )
         _release_reservation(tx, order)
+        if release_term:
+            release_term(tx)
 
     try:
         commit(build)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.models.orders import CalendarGuardItem
-from chalicelib.scheduling.calendar import _batch_get
+from chalicelib.scheduling import calendar
 
 __all__ = ["confirm", "held_by", "release", "take"]
 
@@ -31,7 +32,7 @@ def take(
     the check (``calendar.check_term``); ``hold_until`` (epoch seconds) while unpaid. Returns the
     number of items added."""
     for day, read in versions.items():
-        actions = [
+        actions: list[Action] = [
             CalendarGuardItem.version.set((read or 0) + 1),
             CalendarGuardItem.term_order.set(order_id),
             CalendarGuardItem.term_hold_until.set(hold_until)
@@ -79,6 +80,5 @@ def held_by(worker_id: str, order_id: str, days: Sequence[str]) -> list[str]:
     An unpaid order's lapsed days may have been taken by another booking since; releasing only
     the days still its own keeps a late expiry or cancellation from failing on them.
     """
-    keys = {day: CalendarGuardItem.key(worker_id, day) for day in days}
-    found = _batch_get([(CalendarGuardItem, key) for key in keys.values()], consistent=True) if keys else {}
-    return [day for day, key in keys.items() if key in found and found[key].term_order == order_id]
+    found = calendar.guards(worker_id, days)
+    return [day for day in days if day in found and found[day].term_order == order_id]

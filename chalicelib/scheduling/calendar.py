@@ -54,6 +54,7 @@ __all__ = [
     "check_booking",
     "check_term",
     "free_slots",
+    "guards",
     "place_of",
     "place_of_snapshot",
 ]
@@ -297,6 +298,16 @@ def check_booking(
         guard=found.get(guard_key),
     )
     return check_start(plan, start, duration_minutes, at=place.at if place else None, now=clock.now())
+
+
+def guards(worker_id: str, days: Sequence[str]) -> dict[str, CalendarGuardItem]:
+    """The worker-day guards of ``days`` that exist (strongly consistent BatchGetItems of 100)."""
+    found: dict[str, CalendarGuardItem] = {}
+    for offset in range(0, len(days), 100):
+        chunk = {CalendarGuardItem.key(worker_id, day): day for day in days[offset : offset + 100]}
+        items = _batch_get([(CalendarGuardItem, key) for key in chunk], consistent=True)
+        found.update({chunk[key]: item for key, item in items.items()})
+    return found
 
 
 @dataclass(frozen=True)
