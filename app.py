@@ -16,6 +16,7 @@ from chalicelib.handlers import (
     me,
     meta,
     order_chat,
+    order_terms,
     orders,
     payments,
     reviews,
@@ -43,6 +44,7 @@ for area in (
     worker_orders,
     order_chat,
     reviews,
+    order_terms,
 ):
     app.register_blueprint(area.api.blueprint)
 

@@ -77,6 +77,8 @@ class OrderItem(MainItem):
     held_from = UnicodeAttribute(null=True)  # first day the worker's calendar holds for the order
     held_days = NumberAttribute(null=True)  # days held from ``held_from`` (0 once released)
     rest_days = NumberAttribute(null=True)  # the worker's days off inside the term (still held)
+    extends_order_id = UnicodeAttribute(null=True)  # a follow-on term: the order it extends
+    early_end_refund = NumberAttribute(null=True)  # fen owed back for the days not served (paid once)
 
     @staticmethod
     def key(order_id: str) -> tuple[str, str]:

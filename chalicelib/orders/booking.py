@@ -105,6 +105,8 @@ class BookOrder:
     idempotency_key: str | None = None
     months: int | None = None  # live-in per_month services: how many months (default 1)
     start_window_days: int | None = None  # live-in: the start may still move ± this many days
+    term_days: int | None = None  # an extension of a 月嫂 term by days (term_changes.extend)
+    extends_order_id: str | None = None  # the order this follow-on term extends
 
     def body_hash(self) -> str:
         body: dict[str, Any] = {
@@ -119,6 +121,8 @@ class BookOrder:
             body["months"] = self.months
         if self.start_window_days is not None:
             body["start_window_days"] = self.start_window_days
+        if self.extends_order_id is not None:
+            body["extends"] = [self.extends_order_id, self.term_days]
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -269,6 +273,7 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
             window_days=command.start_window_days,
             duration_minutes=command.duration_minutes,
             now=now,
+            days=command.term_days,
         )
         if service.live_in
         else None
@@ -347,6 +352,7 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
         order.held_from = term.held.first.isoformat()
         order.held_days = term.held.days
         order.rest_days = term.rest_days
+        order.extends_order_id = command.extends_order_id
     created = OrderEventItem(
         order.pk,
         event_sk(now_iso, 1),

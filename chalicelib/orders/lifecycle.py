@@ -529,7 +529,7 @@ def _book_completion(order: OrderItem, now: datetime) -> Build | None:
             tx,
             order_id=order.order_id,
             worker_id=worker_id,
-            amount=int(order.price_amount),
+            amount=int(order.price_amount) - int(order.early_end_refund or 0),  # days served only
             at=clock.iso(now),
         )
 

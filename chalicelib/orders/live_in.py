@@ -17,7 +17,7 @@ from chalicelib.catalog.services import ServiceView
 from chalicelib.errors import ValidationFailed
 from chalicelib.models.orders import OrderItem
 from chalicelib.orders.live_in_rules import LiveInRules, live_in_rules
-from chalicelib.orders.terms import Span, month_term_days, rest_days
+from chalicelib.orders.terms import Span, month_term_days, rest_days, served_amount
 from chalicelib.scheduling.slots import RULES, local_day
 
 __all__ = [
@@ -77,8 +77,12 @@ def plan_term(
     window_days: int | None,
     duration_minutes: int | None,
     now: datetime,
+    days: int | None = None,
 ) -> TermPlan:
-    """The term a live-in booking asks for; 422 for a term too long, a bad start or window."""
+    """The term a live-in booking asks for; 422 for a term too long, a bad start or window.
+
+    ``days`` (an extension of a 月嫂 term by days) books part of a term at its pro-rata price.
+    """
     rules = live_in_rules()
     if duration_minutes is not None and duration_minutes != service.duration_minutes:
         raise _invalid("duration_minutes", "duration_not_adjustable", "a live-in term lasts whole days")
@@ -94,8 +98,9 @@ def plan_term(
     else:
         if months is not None:
             raise _invalid("months", "not_monthly", "only services priced per month take months")
-        days = service.term_days or 1
-        amount = service.price_min
+        full = service.term_days or 1
+        days = full if days is None else days
+        amount = served_amount(service.price_min, full, days)
     window = window_days or 0
     if window > rules.max_window_days:
         raise _invalid(

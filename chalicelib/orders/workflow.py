@@ -23,6 +23,7 @@ accepted order simply outgrows its old timers.
 | completed        | review request timer                                                              |
 | cancelled        | the other party is told; the cancellation saga refunds what is owed               |
 | expired          | the customer is told                                                              |
+| term_ended_early | a live-in term ended early: the days not served are refunded (``refund_early_end``) |
 """
 
 from __future__ import annotations
@@ -189,6 +190,10 @@ def on_event(event: OrderEvent, event_id: str) -> None:
         matching.offer(order, 0, cause=event_id, at=event.at)
     if event.event == "cancelled":
         _settle_cancellation(order)
+    if event.event == "term_ended_early":
+        from chalicelib.payments.refunds import refund_early_end
+
+        refund_early_end(order.order_id)  # the days not served go back (once, whatever the deliveries)
     metrics.add_metric(name=f"OrderEvent_{event.event}", unit="Count", value=1)
 
 

@@ -19,6 +19,9 @@ Transactions, each written in the same DynamoDB transaction as the state change 
   commission (``SETTINGS.commission_basis_points``) and the worker's ``pending`` share;
 - ``refund-<refund id>``: ``mark_refunded`` (``cancelled → refunded``): the prepayment is
   released, the refund leaves the Stripe balance, the fee (if any) is revenue;
+- ``early-end-<refund id>``: a live-in term ended early returns the days not served (the
+  prepayment of those days released, the refund leaving the Stripe balance; completion then
+  books only the price of the days served);
 - ``unowed-<intent>`` / ``return-<intent>``: a payment for an order that could not take it (paid
   after expiry, a second payment, a cancelled order) and its automatic refund.
 
@@ -45,6 +48,7 @@ __all__ = [
     "balanced",
     "charge_lines",
     "completion_lines",
+    "early_end_lines",
     "entries_of",
     "record",
     "record_charge",
@@ -113,6 +117,11 @@ def refund_lines(paid: int, refund: int) -> list[Line]:
             Line("cancellation_fees", -(paid - refund)),
         ]
     )
+
+
+def early_end_lines(refund: int) -> list[Line]:
+    """A live-in term ended early: the prepayment for the days not served goes back."""
+    return balanced([Line("customer_prepayments", refund), Line("stripe_balance", -refund)])
 
 
 def unowed_lines(amount: int) -> list[Line]:

@@ -43,15 +43,18 @@ from chalicelib.payments.provider import ProviderRejected, RefundRequest
 
 __all__ = [
     "CANCELLATION",
+    "EARLY_END",
     "RefundFailed",
     "RefundOutcome",
     "refund_cancelled_order",
+    "refund_early_end",
     "refund_key",
     "refunds_of",
     "return_unowed",
 ]
 
 CANCELLATION = "cancellation"
+EARLY_END = "early_end"
 ACCEPTED = frozenset({"pending", "succeeded"})
 
 
@@ -238,6 +241,60 @@ def _claim_cancellation(order: OrderItem, amount: int) -> RefundItem:
             raise Conflict("invalid_status", status="unknown") from None
         return existing
     return claim
+
+
+# -- a live-in term ended early ---------------------------------------------------------------
+
+
+def refund_early_end(order_id: str) -> RefundOutcome:
+    """Return what a live-in order ended early owes (its ``early_end_refund``), once.
+
+    The same three steps as a cancellation's refund (claim with a persisted key, Stripe, book):
+    the claim is put only while the order owes exactly that amount, and its ledger lines are
+    booked with Stripe's answer. Safe to call again (the ``term_ended_early`` event's consumer
+    does, on every delivery).
+    """
+    order = load_order(order_id, consistent=True)
+    if order is None:
+        raise NotFound()
+    amount = int(order.early_end_refund or 0)
+    if not order.payment_ref or amount <= 0:
+        return RefundOutcome(order_id, "nothing_owed")
+    claim = _load(order_id, EARLY_END)
+    if claim is None:
+        claim = _new_claim(order_id, EARLY_END, str(order.payment_ref), amount, "term_ended_early")
+        try:
+            with transact_write() as tx:
+                tx.save(claim, condition=RefundItem.pk.does_not_exist())
+                tx.condition_check(
+                    OrderItem, *OrderItem.key(order_id), condition=OrderItem.early_end_refund == amount
+                )
+        except TransactWriteError:
+            claim = _load(order_id, EARLY_END)
+            if claim is None:
+                raise Conflict("invalid_status", status="unknown") from None
+    if claim.status in ACCEPTED:
+        return RefundOutcome(
+            order_id, "already_refunded", refund_id=claim.refund_id, amount=amount, status=claim.status
+        )
+    claim = _at_stripe(claim, also=_book_early_end)
+    tell_customer(
+        order, "payment_returned", cause=claim.refund_id, at=_at(claim.created_at), amount=yuan(amount)
+    )
+    metrics.add_metric(name="TermsRefundedEarly", unit="Count", value=1)
+    return RefundOutcome(order_id, "refunded", refund_id=claim.refund_id, amount=amount, status=claim.status)
+
+
+def _book_early_end(tx: TransactWrite, claim: RefundItem) -> None:
+    ledger.record(
+        tx,
+        order_id=claim.order_id,
+        txn_id=f"early-end-{claim.refund_id}",
+        kind="early_end_refund",
+        lines=ledger.early_end_lines(int(claim.amount)),
+        at=clock.iso(),
+        ref=claim.refund_id,
+    )
 
 
 def _at(iso: str) -> datetime:

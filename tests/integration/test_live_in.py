@@ -14,7 +14,6 @@ from chalicelib.scheduling import calendar
 from tests.integration.conftest import Http
 from tests.integration.live_in_steps import (
     TERM_START,
-    Customer,
     book,
     code,
     customer,
