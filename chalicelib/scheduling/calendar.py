@@ -55,6 +55,7 @@ __all__ = [
     "check_term",
     "free_slots",
     "guards",
+    "live_in_busy",
     "place_of",
     "place_of_snapshot",
 ]
@@ -308,6 +309,21 @@ def guards(worker_id: str, days: Sequence[str]) -> dict[str, CalendarGuardItem]:
         items = _batch_get([(CalendarGuardItem, key) for key in chunk], consistent=True)
         found.update({chunk[key]: item for key, item in items.items()})
     return found
+
+
+def live_in_busy(worker_ids: Sequence[str], day: date) -> set[str]:
+    """Which of ``worker_ids`` a live-in term holds on ``day`` (one BatchGetItem of their guards).
+
+    Search by date drops them: the index knows working days, not the calendar.
+    """
+    text, now = day.isoformat(), clock.now()
+    keys = {CalendarGuardItem.key(worker_id, text): worker_id for worker_id in dict.fromkeys(worker_ids)}
+    found = _batch_get([(CalendarGuardItem, key) for key in keys], consistent=False) if keys else {}
+    return {
+        keys[key]
+        for key, guard in found.items()
+        if (term := _term_job(day, guard, None)) is not None and term.blocks(now)
+    }
 
 
 @dataclass(frozen=True)

@@ -226,3 +226,20 @@ def test_a_visit_raced_by_a_term_one_wins(
     assert term_days_held(scene["worker"], TERM_START, 26) == expected_calendar(
         scene["worker"], TERM_START, 26
     )
+
+
+def test_search_by_date_shows_a_live_in_worker_busy_for_the_whole_term(
+    http: Http, scene: dict[str, Any]
+) -> None:
+    made = book(http, scene["alice"], scene["term"], scene["worker"], at(TERM_START, "09:00"))
+    assert made.status_code == 201
+
+    def found(day: Any) -> list[str]:
+        answer = http.call("GET", f"/v1/workers?category=cleaning&city=上海市&district=浦东新区&date={day}")
+        assert answer.status_code == 200, answer.json
+        return [item["worker_id"] for item in answer.json["items"]]
+
+    assert scene["worker"] in found(TERM_START - timedelta(days=1))
+    assert scene["worker"] not in found(TERM_START)
+    assert scene["worker"] not in found(TERM_START + timedelta(days=25))
+    assert scene["worker"] in found(TERM_START + timedelta(days=26))
