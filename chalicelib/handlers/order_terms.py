@@ -9,13 +9,20 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.handlers.orders import _idempotency_key, order_out
 from chalicelib.lazy import lazy_import
-from chalicelib.schemas.order_terms import TermEndIn, TermExtendIn, TermStartIn
+from chalicelib.schemas.order_terms import (
+    ReplaceIn,
+    ReplacementRequestIn,
+    TermEndIn,
+    TermExtendIn,
+    TermStartIn,
+)
 from chalicelib.schemas.orders import OrderOut
 from chalicelib.web import Api, Reply, Request
 
 if TYPE_CHECKING:
-    from chalicelib.orders import term_changes
+    from chalicelib.orders import replacement, term_changes
 else:
+    replacement = lazy_import("chalicelib.orders.replacement")
     term_changes = lazy_import("chalicelib.orders.term_changes")
 
 api = Api("order_terms")
@@ -87,3 +94,40 @@ def extend_term(request: Request[TermExtendIn]) -> Reply:
         idempotency_key=_idempotency_key(request),
     )
     return Reply(order_out(view), 201, {"Idempotent-Replayed": "true"} if replayed else {})
+
+
+@api.post(
+    "/v1/orders/{order_id}/term/replacement",
+    roles=("customer",),
+    body=ReplacementRequestIn,
+    response=OrderOut,
+    errors=(404, 409),
+)
+def request_replacement(request: Request[ReplacementRequestIn]) -> OrderOut:
+    """Ask for another worker for the rest of a live-in term (换人); support approves it."""
+    return order_out(
+        replacement.request(request.path["order_id"], request.principal.user_id, request.body.reason)
+    )
+
+
+@api.post(
+    "/v1/admin/orders/{order_id}/replace",
+    roles=("admin", "support"),
+    body=ReplaceIn,
+    response=OrderOut,
+    errors=(404, 409, 422),
+)
+def approve_replacement(request: Request[ReplaceIn]) -> OrderOut:
+    """Approve a replacement: the new worker takes the remaining days in one transaction (audited)."""
+    principal, body = request.principal, request.body
+    return order_out(
+        replacement.approve(
+            request.path["order_id"],
+            principal.user_id,
+            principal.role,
+            body.worker_id,
+            body.reason,
+            from_date=body.from_date,
+            request_id=request.request_id,
+        )
+    )

@@ -79,6 +79,8 @@ class OrderItem(MainItem):
     rest_days = NumberAttribute(null=True)  # the worker's days off inside the term (still held)
     extends_order_id = UnicodeAttribute(null=True)  # a follow-on term: the order it extends
     early_end_refund = NumberAttribute(null=True)  # fen owed back for the days not served (paid once)
+    replacement_request = JSONAttribute(null=True)  # the customer's pending 换人 request {at, reason}
+    worker_shares = JSONAttribute(null=True)  # replaced workers' served days [{worker_id, days}]
 
     @staticmethod
     def key(order_id: str) -> tuple[str, str]:

@@ -524,6 +524,12 @@ def _book_completion(order: OrderItem, now: datetime) -> Build | None:
     if not (order.payment_ref and worker_id):
         return None
 
+    shares = None
+    if order.worker_shares:  # a replaced live-in term: the share is split by days served
+        before = [(str(part["worker_id"]), int(part["days"])) for part in order.worker_shares]
+        rest = int(order.term_days or 0) - sum(days for _, days in before)
+        shares = [*before, (worker_id, max(rest, 0))]
+
     def book(tx: TransactWrite) -> None:
         ledger.record_completion(
             tx,
@@ -531,6 +537,7 @@ def _book_completion(order: OrderItem, now: datetime) -> Build | None:
             worker_id=worker_id,
             amount=int(order.price_amount) - int(order.early_end_refund or 0),  # days served only
             at=clock.iso(now),
+            shares=shares,
         )
 
     return book

@@ -56,6 +56,7 @@ __all__ = [
     "record_refund",
     "refund_lines",
     "return_lines",
+    "split_completion_lines",
     "unowed_lines",
     "worker_earnings_key",
 ]
@@ -117,6 +118,22 @@ def refund_lines(paid: int, refund: int) -> list[Line]:
             Line("cancellation_fees", -(paid - refund)),
         ]
     )
+
+
+def split_completion_lines(amount: int, shares: list[tuple[str, int]]) -> list[Line]:
+    """:func:`completion_lines` of a live-in term served by several workers (a replacement):
+    the workers' share is split by the days each served (``shares``: ``(worker_id, days)``, the
+    last worker taking the remainder of the rounding, so not a fen is lost)."""
+    take = SETTINGS.commission(amount)
+    net = amount - take
+    total_days = sum(days for _, days in shares) or 1
+    lines = [Line("customer_prepayments", amount), Line("platform_commission", -take)]
+    paid = 0
+    for index, (worker_id, days) in enumerate(shares):
+        part = net - paid if index == len(shares) - 1 else net * days // total_days
+        paid += part
+        lines.append(Line("worker_payable", -part, worker_id=worker_id, earning_status="pending"))
+    return balanced(lines)
 
 
 def early_end_lines(refund: int) -> list[Line]:
@@ -186,14 +203,25 @@ def record_charge(tx: TransactWrite, *, order_id: str, intent_id: str, amount: i
     )
 
 
-def record_completion(tx: TransactWrite, *, order_id: str, worker_id: str, amount: int, at: str) -> None:
-    """Book a completed order: commission and the worker's pending share (inside the completion)."""
+def record_completion(
+    tx: TransactWrite,
+    *,
+    order_id: str,
+    worker_id: str,
+    amount: int,
+    at: str,
+    shares: list[tuple[str, int]] | None = None,
+) -> None:
+    """Book a completed order: commission and the worker's pending share (inside the completion).
+
+    ``shares`` (a live-in term several workers served): the share split by days served.
+    """
     record(
         tx,
         order_id=order_id,
         txn_id=f"complete-{order_id}",
         kind="completion",
-        lines=completion_lines(amount, worker_id),
+        lines=split_completion_lines(amount, shares) if shares else completion_lines(amount, worker_id),
         at=at,
     )
 

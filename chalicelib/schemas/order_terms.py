@@ -8,7 +8,9 @@ from pydantic import Field
 
 from chalicelib.web.schemas import StrictModel
 
-__all__ = ["TermEndIn", "TermExtendIn", "TermStartIn"]
+__all__ = ["ReplaceIn", "ReplacementRequestIn", "TermEndIn", "TermExtendIn", "TermStartIn"]
+
+_ID = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 class TermStartIn(StrictModel):
@@ -29,3 +31,18 @@ class TermExtendIn(StrictModel):
 
     days: int | None = Field(None, ge=1, le=366)
     months: int | None = Field(None, ge=1, le=24)
+
+
+class ReplacementRequestIn(StrictModel):
+    """The customer asks for another worker for the rest of a live-in term (换人)."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ReplaceIn(StrictModel):
+    """Support/admin approves a replacement: ``worker_id`` takes the days from ``from_date``
+    (default tomorrow) to the end of the term."""
+
+    worker_id: str = Field(pattern=_ID)
+    from_date: dt.date | None = None
+    reason: str = Field(min_length=1, max_length=500)
