@@ -16,6 +16,7 @@ from chalicelib.handlers import (
     me,
     meta,
     order_chat,
+    order_contact,
     order_terms,
     orders,
     payments,
@@ -45,6 +46,7 @@ for area in (
     order_chat,
     reviews,
     order_terms,
+    order_contact,
 ):
     app.register_blueprint(area.api.blueprint)
 

@@ -81,6 +81,7 @@ class OrderItem(MainItem):
     early_end_refund = NumberAttribute(null=True)  # fen owed back for the days not served (paid once)
     replacement_request = JSONAttribute(null=True)  # the customer's pending 换人 request {at, reason}
     worker_shares = JSONAttribute(null=True)  # replaced workers' served days [{worker_id, days}]
+    contact_phone_enc = UnicodeAttribute(null=True)  # AES-GCM, context order:<id>:contact_phone (contact.py)
 
     @staticmethod
     def key(order_id: str) -> tuple[str, str]:

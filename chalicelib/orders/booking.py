@@ -58,7 +58,7 @@ from chalicelib.models.orders import (
     UnpaidHoldsItem,
 )
 from chalicelib.models.workers import ReservationItem
-from chalicelib.orders import live_in, term_hold
+from chalicelib.orders import contact, live_in, term_hold
 from chalicelib.orders.day_index import day_key, start_sort_key
 from chalicelib.orders.policy import policy_for
 from chalicelib.orders.pricing import Price, quote
@@ -362,6 +362,7 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
         by=command.customer_id,
         details={"price_amount": price.amount, "worker_id": command.worker_id},
     )
+    order.contact_phone_enc = contact.seal(order_id, state.address)
     view = order_view(order, [created], show_check_in_code=True, now=now)
     tags = _Tags()
 
