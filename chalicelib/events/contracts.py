@@ -25,6 +25,8 @@ TimerKind = Literal[
     "not_arrived",  # the start passed and the worker has not arrived: alert
     "auto_complete",  # hours after ``finished`` without a dispute: complete
     "review_request",  # after completion: ask the customer for a review
+    "balance_reminder",  # a live-in order's balance (尾款) is due soon and unpaid: remind the customer
+    "balance_expiry",  # the balance is due and unpaid: cancel under the policy
 ]
 
 

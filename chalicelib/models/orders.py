@@ -81,6 +81,11 @@ class OrderItem(MainItem):
     early_end_refund = NumberAttribute(null=True)  # fen owed back for the days not served (paid once)
     replacement_request = JSONAttribute(null=True)  # the customer's pending 换人 request {at, reason}
     worker_shares = JSONAttribute(null=True)  # replaced workers' served days [{worker_id, days}]
+    deposit_amount = NumberAttribute(null=True)  # live-in: the 定金 the first payment takes (fen)
+    balance_amount = NumberAttribute(null=True)  # the 尾款, due by ``balance_due_at``
+    balance_due_at = UnicodeAttribute(null=True)
+    balance_ref = UnicodeAttribute(null=True)  # the intent that paid the balance
+    balance_paid_at = UnicodeAttribute(null=True)
     contact_phone_enc = UnicodeAttribute(null=True)  # AES-GCM, context order:<id>:contact_phone (contact.py)
 
     @staticmethod

@@ -353,6 +353,10 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
         order.held_days = term.held.days
         order.rest_days = term.rest_days
         order.extends_order_id = command.extends_order_id
+        if term.deposit and term.balance_due:
+            order.deposit_amount = term.deposit
+            order.balance_amount = term.amount - term.deposit
+            order.balance_due_at = clock.iso(term.balance_due)
     created = OrderEventItem(
         order.pk,
         event_sk(now_iso, 1),

@@ -49,13 +49,16 @@ __all__ = [
     "UnfitWorker",
     "auto_complete",
     "cancel",
+    "cancel_for_unpaid_balance",
     "cancel_unaccepted",
     "confirm",
     "expire_unpaid",
+    "mark_balance_paid",
     "mark_paid",
     "mark_refunded",
     "move",
     "note",
+    "paid_total",
     "reschedule",
 ]
 
@@ -80,6 +83,16 @@ def _policy(order: OrderItem) -> Policy:
 
 def _day(iso: str) -> str:
     return iso[:10]  # local ISO date of a clock.iso() value
+
+
+def paid_total(order: OrderItem) -> int:
+    """What the customer has paid for the order: the price, or for a live-in order booked with a
+    deposit, the deposit and (once paid) the balance."""
+    if not order.payment_ref:
+        return 0
+    if not order.deposit_amount:
+        return int(order.price_amount)
+    return int(order.deposit_amount) + (int(order.balance_amount or 0) if order.balance_ref else 0)
 
 
 def _release_reservation(tx: TransactWrite, order: OrderItem) -> None:
@@ -188,6 +201,20 @@ def cancel(
     return _view(order_id, customer=access.party == "customer")
 
 
+def cancel_for_unpaid_balance(order_id: str) -> bool:
+    """The balance timer: a live-in order whose balance was not paid by its due time is cancelled
+    by ``system`` under the customer's cancellation terms (the policy decides what the deposit
+    keeps). False when there is nothing to do (paid meanwhile, cancelled, or gone)."""
+    order = load_order(order_id, consistent=True)
+    if order is None or not order.balance_amount or order.balance_ref or not order.payment_ref:
+        return False
+    try:
+        _cancel(order, "system", by="system", reason="balance_unpaid", terms_as="customer")
+    except Conflict:
+        return False
+    return True
+
+
 def cancel_unaccepted(order_id: str, reason: str = "no_worker_available") -> bool:
     """The order workflow gives up on a paid order nobody accepted: cancelled by ``system``, in full.
 
@@ -203,7 +230,16 @@ def cancel_unaccepted(order_id: str, reason: str = "no_worker_available") -> boo
     return True
 
 
-def _cancel(order: OrderItem, actor: Actor, *, by: str, reason: str, also: Build | None = None) -> None:
+def _cancel(
+    order: OrderItem,
+    actor: Actor,
+    *,
+    by: str,
+    reason: str,
+    also: Build | None = None,
+    terms_as: Actor | None = None,
+) -> None:
+    """``terms_as``: whose cancellation the policy applies (the system cancelling for the customer)."""
     order_id, now = order.order_id, clock.now()
     current = effective_status(order, now)
     transition(current, "cancel", actor)
@@ -212,9 +248,9 @@ def _cancel(order: OrderItem, actor: Actor, *, by: str, reason: str, also: Build
         _policy(order),
         start=datetime.fromisoformat(order.start_at),
         now=now,
-        price=int(order.price_amount),
+        price=paid_total(order) if paid else int(order.price_amount),
         paid=paid,
-        actor=actor,
+        actor=terms_as or actor,
     )
     if terms.locked:
         raise Conflict("cancellation_locked", hours=_policy(order).locked_within_hours)
@@ -613,9 +649,8 @@ def mark_paid(order_id: str, payment_ref: str, *, also: Build | None = None) -> 
             ]
 
         def extra(tx: TransactWrite, paid_order: OrderItem = order, at: str = now_iso) -> None:
-            ledger.record_charge(
-                tx, order_id=order_id, intent_id=payment_ref, amount=int(paid_order.price_amount), at=at
-            )
+            amount = int(paid_order.deposit_amount or paid_order.price_amount)  # a deposit, or the price
+            ledger.record_charge(tx, order_id=order_id, intent_id=payment_ref, amount=amount, at=at)
             if also:
                 also(tx)
             _free_unpaid_slot(tx, paid_order)
@@ -647,6 +682,50 @@ def mark_paid(order_id: str, payment_ref: str, *, also: Build | None = None) -> 
     raise _moved_on(order_id, clock.now())
 
 
+def mark_balance_paid(order_id: str, payment_ref: str, *, also: Build | None = None) -> OrderView:
+    """The balance (尾款) of a live-in order arrived: recorded with its ledger charge, once.
+
+    No status changes (the order is ``paid`` since its deposit). Idempotent for the same
+    reference; 409 ``payment_window_closed`` after ``balance_due_at``, ``invalid_status`` when the
+    order takes no balance (cancelled meanwhile, or already paid by another payment).
+    """
+    for _ in range(2):
+        order = load_order(order_id, consistent=True)
+        if order is None:
+            raise NotFound()
+        if order.balance_ref == payment_ref:
+            return _view(order_id, customer=False)
+        now = clock.now()
+        status = effective_status(order, now)
+        if not order.balance_amount or order.balance_ref or status not in ("paid", "assigned"):
+            raise Conflict(
+                "invalid_status", status=status, details=[{"code": "invalid_status", "status": status}]
+            )
+        if clock.iso(now) >= str(order.balance_due_at):
+            raise Conflict("payment_window_closed")
+        now_iso = clock.iso(now)
+
+        def extra(tx: TransactWrite, amount: int = int(order.balance_amount), at: str = now_iso) -> None:
+            ledger.record_charge(tx, order_id=order_id, intent_id=payment_ref, amount=amount, at=at)
+            if also:
+                also(tx)
+
+        try:
+            _write(
+                order,
+                event="balance_paid",
+                by="system",
+                actions=[OrderItem.balance_ref.set(payment_ref), OrderItem.balance_paid_at.set(now_iso)],
+                details={"payment_ref": payment_ref, "amount": int(order.balance_amount)},
+                extra=extra,
+                now=now,
+            )
+            return _view(order_id, customer=False)
+        except TransactWriteError:
+            continue  # re-read: a concurrent delivery of the same payment is a success
+    raise _moved_on(order_id, clock.now())
+
+
 def mark_refunded(order_id: str, refund_id: str, *, also: Build | None = None) -> OrderView:
     """``cancelled → refunded`` once the payment step has returned ``refund_amount``.
 
@@ -662,7 +741,7 @@ def mark_refunded(order_id: str, refund_id: str, *, also: Build | None = None) -
             return _view(order_id, customer=False)
         now = clock.now()
         target = transition(order.status, "refund", "system")
-        paid, refund = int(order.price_amount), int(order.refund_amount or 0)
+        paid, refund = paid_total(order), int(order.refund_amount or 0)
 
         def extra(
             tx: TransactWrite, at: str = clock.iso(now), paid: int = paid, refund: int = refund

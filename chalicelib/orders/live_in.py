@@ -56,6 +56,8 @@ class TermPlan:
     amount: int
     rest_days: int
     months: int | None
+    deposit: int | None = None  # the 定金 paid at booking; None: paid in full
+    balance_due: datetime | None = None  # the 尾款 (amount - deposit) is due by then
 
 
 def _invalid(field_name: str, code: str, message: str, error: str = "validation_failed") -> ValidationFailed:
@@ -118,6 +120,9 @@ def plan_term(
         raise _invalid(
             "start_at", "too_far_ahead", f"at most {RULES.horizon_days} days ahead", "invalid_start"
         )
+    due = start - timedelta(hours=rules.balance_due_hours)
+    deposit = (amount * rules.deposit_basis_points * 2 + 10_000) // 20_000  # half up
+    with_deposit = due > now + timedelta(hours=1) and 0 < deposit < amount  # else paid in full now
     return TermPlan(
         term=Span(first, days),
         window_days=window,
@@ -125,6 +130,8 @@ def plan_term(
         amount=amount,
         rest_days=rest_days(days, service.price_unit, rules),
         months=months if service.price_unit == "per_month" else None,
+        deposit=deposit if with_deposit else None,
+        balance_due=due if with_deposit else None,
     )
 
 

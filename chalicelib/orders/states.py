@@ -86,7 +86,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("paid", "accept", "assigned", "worker", "admin"),
     _t("paid", "cancel", "cancelled", "customer", "admin", "system"),  # system: nobody accepted
     _t("assigned", "depart", "en_route", "worker"),
-    _t("assigned", "cancel", "cancelled", "customer", "worker", "admin"),
+    _t("assigned", "cancel", "cancelled", "customer", "worker", "admin", "system"),  # system: balance unpaid
     _t("en_route", "arrive", "arrived", "worker"),
     _t("en_route", "cancel", "cancelled", "worker", "admin"),
     _t("arrived", "start", "in_service", "worker"),

@@ -28,9 +28,9 @@ from chalicelib.orders import live_in, term_hold
 from chalicelib.orders.access import OrderAccess, order_for
 from chalicelib.orders.booking import BookOrder, book_order
 from chalicelib.orders.day_index import day_index_actions
-from chalicelib.orders.lifecycle import _moved_on, _staff_audit, _view, _write
+from chalicelib.orders.lifecycle import _moved_on, _staff_audit, _view, _write, paid_total
 from chalicelib.orders.live_in_rules import live_in_rules
-from chalicelib.orders.terms import Span, pro_rata_refund
+from chalicelib.orders.terms import Span, served_amount
 from chalicelib.orders.views import OrderView, effective_status
 from chalicelib.scheduling.slots import local_day
 
@@ -162,7 +162,8 @@ def end_early(
             "last_date", "outside_term", f"between {term.first} and {term.last - timedelta(days=1)}"
         )
     served = (last - term.first).days + 1
-    refund = pro_rata_refund(int(order.price_amount), term.days, served)
+    # what was paid beyond the price of the days served comes back
+    refund = max(0, paid_total(order) - served_amount(int(order.price_amount), term.days, served))
     kept = Span(term.first, served)
     held = live_in.held_span(order)
     freed = [day for day in held.dates() if date.fromisoformat(day) > last]

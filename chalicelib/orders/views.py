@@ -63,6 +63,7 @@ class OrderView:
     refund_amount: int | None = None
     timeline: list[TimelineEntry] = field(default_factory=list)
     term: dict[str, Any] | None = None  # live-in orders only (term_summary)
+    deposit: dict[str, Any] | None = None  # a live-in order paid by deposit and balance
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,7 +131,21 @@ def order_view(
         refund_amount=0 if lapsed else _int(item.refund_amount),
         timeline=timeline,
         term=term_summary(item),
+        deposit=deposit_summary(item),
     )
+
+
+def deposit_summary(item: OrderItem) -> dict[str, Any] | None:
+    """The deposit (定金) and balance (尾款) of a live-in order, with what is paid; None otherwise."""
+    if not item.deposit_amount:
+        return None
+    return {
+        "deposit_amount": int(item.deposit_amount),
+        "deposit_paid": bool(item.payment_ref),
+        "balance_amount": int(item.balance_amount or 0),
+        "balance_due_at": item.balance_due_at,
+        "balance_paid_at": item.balance_paid_at,
+    }
 
 
 def term_summary(item: OrderItem) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from chalicelib.web.schemas import StrictModel
 __all__ = [
     "CancelIn",
     "CancellationOut",
+    "DepositOut",
     "MoneyOut",
     "OrderAddressOut",
     "OrderIn",
@@ -127,6 +128,17 @@ class TermOut(Model):
     held_to: str | None
 
 
+class DepositOut(Model):
+    """A live-in order paid in two: the deposit (定金) with the first `pay`, the balance (尾款) with a
+    second `pay` before `balance_due_at` (unpaid then, the order is cancelled under its policy)."""
+
+    deposit: MoneyOut
+    deposit_paid: bool
+    balance: MoneyOut
+    balance_due_at: str
+    balance_paid_at: str | None = None
+
+
 class TimelineOut(Model):
     event: str
     at: str
@@ -157,4 +169,5 @@ class OrderOut(Model):
     paid_at: str | None = None
     cancellation: CancellationOut | None = None
     term: TermOut | None = Field(None, description="Live-in orders only.")
+    deposit: DepositOut | None = Field(None, description="Live-in orders booked with a deposit only.")
     timeline: list[TimelineOut] = Field(default_factory=list)

@@ -62,7 +62,7 @@ class People:
 
     def book(self, who: str, service: str, worker: str, start: str, **more: Any) -> httpx.Response:
         body = {
-            "service_id": self.scene[service] if service in self.scene else service,
+            "service_id": self.scene.get(service, service),
             "address_id": self.scene["homes"][who],
             "worker_id": self.scene[worker],
             "start_at": start,

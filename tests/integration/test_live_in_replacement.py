@@ -48,6 +48,7 @@ def _running_order(http: Http, scene: dict[str, Any]) -> str:
     assert made.status_code == 201, made.json
     order_id = str(made.json["order_id"])
     payment_port.mark_paid(order_id, "pi_month")
+    payment_port.mark_balance_paid(order_id, "pi_month_balance")
     worker_side.accept(order_id, scene["anna"])
     clock.advance(timedelta(days=10 + 15))
     scene["alice"].token = open_session(scene["alice"].customer_id, "customer").access_token

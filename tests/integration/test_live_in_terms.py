@@ -13,7 +13,6 @@ from chalice.test import Client
 from chalicelib import clock
 from chalicelib.accounts.sessions import open_session
 from chalicelib.events.contracts import OrderEvent
-from chalicelib.models.payments import RefundItem
 from chalicelib.orders import payment_port, workflow
 from chalicelib.orders.terms import pro_rata_refund
 from chalicelib.payments import ledger, refunds
@@ -29,7 +28,16 @@ from tests.integration.live_in_steps import (
     term_days_held,
     visit_service,
 )
-from tests.integration.payment_steps import Shop, assert_ledger_balanced, faked_stripe, paid_order
+from tests.integration.payment_steps import (
+    Shop,
+    assert_ledger_balanced,
+    deliver_payment_events,
+    faked_stripe,
+    paid_order,
+    pay,
+    post_webhook,
+    signed,
+)
 from tests.integration.scheduling_steps import NOW, at
 from tests.integration.stripe_fake import StripeFake
 
@@ -104,6 +112,25 @@ def test_end_early_refunds_the_days_not_served_pro_rata(
     alice = scene["alice"]
     shop = Shop(alice.customer_id, alice.token, alice.address_id, scene["worker"], scene["term"])
     order_id, _ = paid_order(http, api, aws, stripe_fake, shop, start=at(TERM_START, "09:00"))
+    # the deposit paid the order; the balance is a second payment through the same path
+    deposit = http.call("GET", f"/v1/orders/{order_id}", token=alice.token).json["deposit"]
+    assert (deposit["deposit"]["amount"], deposit["balance"]["amount"]) == (390_000, 910_000)
+    assert deposit["deposit_paid"] and deposit["balance_paid_at"] is None
+    assert deposit["balance_due_at"].startswith(f"{TERM_START - timedelta(days=3)}T09:00:00")
+    balance = pay(http, shop, order_id)
+    assert balance.status_code == 201, balance.json
+    assert balance.json["amount"]["amount"] == 910_000
+    [intent_id] = [
+        str(intent["id"])
+        for intent in stripe_fake.intents.values()
+        if intent["metadata"].get("order_id") == order_id and intent["status"] != "succeeded"
+    ]
+    payload, header = signed("payment_intent.succeeded", stripe_fake.succeed(intent_id))
+    assert post_webhook(http, payload, header).status_code == 200
+    deliver_payment_events(api, aws)
+    paid = http.call("GET", f"/v1/orders/{order_id}", token=alice.token).json
+    assert paid["deposit"]["balance_paid_at"] is not None
+    assert assert_ledger_balanced()[order_id]["stripe_balance"] == PRICE
     clock.advance(timedelta(days=10 + 12))  # the 13th day of the term
     _renew(alice, scene["bob"])
     today = clock.now().date()
@@ -127,8 +154,9 @@ def test_end_early_refunds_the_days_not_served_pro_rata(
     workflow.on_event(event, "evt-end-2")  # a redelivery under another id: nothing more
     again = refunds.refund_early_end(order_id)
     assert (again.outcome, again.amount) == ("already_refunded", refund)
-    [claim] = [item for item in RefundItem.query(f"ORDER#{order_id}") if item.purpose == "early_end"]
-    assert int(claim.amount) == refund
+    # it comes back from the balance's payment first (it alone covers it)
+    [claim] = [item for item in refunds.refunds_of(order_id) if item.purpose.startswith("early_end")]
+    assert (claim.purpose, claim.intent_id, int(claim.amount)) == ("early_end#balance", intent_id, refund)
     assert stripe_fake.refunds and sum(r["amount"] for r in stripe_fake.refunds.values()) == refund
     accounts = assert_ledger_balanced()[order_id]
     assert accounts["stripe_balance"] == PRICE - refund
