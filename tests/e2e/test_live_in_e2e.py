@@ -70,14 +70,15 @@ class People:
         }
         return self.http.post("/v1/orders", json=body, headers=self(who))
 
-    def pay(self, who: str, order_id: str) -> None:
+    def pay(self, who: str, order_id: str) -> int:
+        """One payment (the whole price, a deposit, or a balance): returns its amount."""
         paying = self.http.post(f"/v1/orders/{order_id}/pay", json={"method": "alipay"}, headers=self(who))
         assert paying.status_code == 201, paying.text
         done = self.http.post(
             f"/v1/dev/payments/{paying.json()['payment_id']}/complete", json={"outcome": "succeeded"}
         )
         assert done.status_code == 202, done.text
-        eventually(lambda: True if self.order(who, order_id)["status"] == "paid" else None)
+        return int(paying.json()["amount"]["amount"])
 
     def order(self, who: str, order_id: str) -> dict[str, Any]:
         got = self.http.get(f"/v1/orders/{order_id}", headers=self(who))
@@ -111,8 +112,17 @@ def test_a_maternity_term_and_a_live_in_month(stack: LocalStack, http: httpx.Cli
         26,
         str(first + timedelta(days=25)),
     )
-    people.pay("alice", term_order["order_id"])
+    # the deposit (定金) first: the order is paid and the worker asked to accept
+    deposit = term_order["deposit"]
+    assert deposit["deposit"]["amount"] == scene["term_price"] * 30 // 100
+    assert people.pay("alice", term_order["order_id"]) == deposit["deposit"]["amount"]
+    eventually(lambda: True if people.order("alice", term_order["order_id"])["status"] == "paid" else None)
     people.accept("nurse", term_order["order_id"])
+    # then the balance (尾款), before it is due
+    assert people.pay("alice", term_order["order_id"]) == deposit["balance"]["amount"]
+    eventually(
+        lambda: True if people.order("alice", term_order["order_id"])["deposit"]["balance_paid_at"] else None
+    )
 
     # Bob: no slot with her on any day of the term, none bookable; the day after the term is free
     for offset in (0, 1, 12, 25):
@@ -155,7 +165,11 @@ def test_a_maternity_term_and_a_live_in_month(stack: LocalStack, http: httpx.Cli
         assert month.status_code == 201, month.text
         month_order = month.json()
         days = month_order["term"]["days"]
-        people.pay("carol", month_order["order_id"])
+        assert month_order["deposit"] is None  # two days ahead: paid in full at once
+        assert people.pay("carol", month_order["order_id"]) == month_order["price"]["amount"]
+        eventually(
+            lambda: True if people.order("carol", month_order["order_id"])["status"] == "paid" else None
+        )
         people.accept("nanny", month_order["order_id"])
         people.advance_days(2 + days // 2)
         asked = http.post(

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from chalicelib import clock
-from chalicelib.models.orders import CalendarGuardItem
-from chalicelib.orders import payment_port
+from chalicelib.accounts.sessions import open_session
+from chalicelib.events.contracts import OrderEvent
+from chalicelib.models.orders import CalendarGuardItem, OrderItem
+from chalicelib.orders import payment_port, workflow
 from chalicelib.scheduling import calendar
 from tests.integration.conftest import Http
 from tests.integration.live_in_steps import (
@@ -243,3 +245,34 @@ def test_search_by_date_shows_a_live_in_worker_busy_for_the_whole_term(
     assert scene["worker"] not in found(TERM_START)
     assert scene["worker"] not in found(TERM_START + timedelta(days=25))
     assert scene["worker"] in found(TERM_START + timedelta(days=26))
+
+
+def test_a_deposit_then_the_balance_before_it_is_due_else_cancelled(
+    http: Http, scene: dict[str, Any]
+) -> None:
+    made = book(http, scene["alice"], scene["term"], scene["worker"], at(TERM_START, "09:00")).json
+    order_id = made["order_id"]
+    assert made["deposit"]["deposit"]["amount"] == 390_000  # 30 % of 13,000 CNY
+    assert made["deposit"]["balance"]["amount"] == 910_000
+    payment_port.mark_paid(order_id, "pi_deposit")
+    order = OrderItem.get(*OrderItem.key(order_id))
+    event = OrderEvent(order_id=order_id, event="paid", at=clock.now(), by="system")
+    kinds = [(timer.kind, timer.due) for timer in workflow.timers_after(event, order, clock.now())]
+    due = at(TERM_START - timedelta(days=3), "09:00")
+    assert ("balance_reminder", due - timedelta(hours=24)) in kinds and ("balance_expiry", due) in kinds
+    # nobody pays the balance: at its due time the order is cancelled under the customer's policy
+    clock.advance(due - clock.now())
+    [expiry] = [t for t in workflow.timers_after(event, order, NOW) if t.kind == "balance_expiry"]
+    workflow.on_timer(expiry, "timer-1")
+    token = open_session(scene["alice"].customer_id, "customer").access_token
+    cancelled = http.call("GET", f"/v1/orders/{order_id}", token=token).json
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["cancellation"]["reason"] == "balance_unpaid"
+    # 72 h before a 月嫂 start: inside 168 h, 10 % of what was paid (the deposit) is kept
+    assert cancelled["cancellation"]["fee"]["amount"] == 39_000
+    assert cancelled["cancellation"]["refund"]["amount"] == 351_000
+    assert set(term_days_held(scene["worker"], TERM_START, 26).values()) == {None}
+    # a late balance can no longer be paid
+    with pytest.raises(Exception) as closed:
+        payment_port.mark_balance_paid(order_id, "pi_late_balance")
+    assert getattr(closed.value, "code", None) == "invalid_status"
