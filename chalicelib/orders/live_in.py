@@ -120,7 +120,8 @@ def plan_term(
         raise _invalid(
             "start_at", "too_far_ahead", f"at most {RULES.horizon_days} days ahead", "invalid_start"
         )
-    due = start - timedelta(hours=rules.balance_due_hours)
+    # due before the earliest start the window allows (it does not move when the start is confirmed)
+    due = start - timedelta(days=window, hours=rules.balance_due_hours)
     deposit = (amount * rules.deposit_basis_points * 2 + 10_000) // 20_000  # half up
     with_deposit = due > now + timedelta(hours=1) and 0 < deposit < amount  # else paid in full now
     return TermPlan(

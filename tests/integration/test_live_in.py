@@ -276,3 +276,28 @@ def test_a_deposit_then_the_balance_before_it_is_due_else_cancelled(
     with pytest.raises(Exception) as closed:
         payment_port.mark_balance_paid(order_id, "pi_late_balance")
     assert getattr(closed.value, "code", None) == "invalid_status"
+
+
+def test_a_declined_term_goes_to_the_pool_and_its_taker_holds_every_day(
+    http: Http, scene: dict[str, Any]
+) -> None:
+    from chalicelib.orders import worker_side
+
+    order_id = book(http, scene["alice"], scene["term"], scene["worker"], at(TERM_START, "09:00")).json[
+        "order_id"
+    ]
+    payment_port.mark_paid(order_id, "pi_pool")
+    worker_side.decline(order_id, scene["worker"], "家里有事")
+    assert set(term_days_held(scene["worker"], TERM_START, 26).values()) == {None}
+    other = live_in_worker("周阿姨")
+    busy = live_in_worker("吴阿姨")
+    visit = book(http, scene["bob"], scene["visit"], busy, at(TERM_START + timedelta(days=3), "10:00"))
+    assert visit.status_code == 201
+    with pytest.raises(Exception) as refused:
+        worker_side.accept(order_id, busy)  # a visit on day 4: she cannot live in
+    assert getattr(refused.value, "code", None) == "slot_unavailable"
+    taken = worker_side.accept(order_id, other)
+    assert (taken.status, taken.worker_id) == ("assigned", other)
+    assert term_days_held(other, TERM_START, 26) == expected_calendar(other, TERM_START, 26)
+    assert set(term_days_held(other, TERM_START, 26).values()) == {order_id}
+    assert set(term_days_held(busy, TERM_START, 26).values()) == {None}
