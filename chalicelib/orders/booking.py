@@ -24,6 +24,10 @@ the commit books at the price the customer was shown. The unpaid slots stay a re
 slot is free is only known from the item, and guessing a slot in the condition instead would
 cost a whole extra transaction per wrong guess.
 
+A live-in service (docs/live-in.md) holds every whole day of its term instead: no reservation,
+but each day's guard updated with the version read before ``calendar.check_term`` and carrying
+the order (``term_hold.take``), all in the same one transaction (at most 90 days).
+
 Without a worker there is no reservation and no guard: the order waits for payment and then
 goes to the pool. Expiry at ``pay_by`` needs no write: the slot rule ignores a lapsed hold, the
 unpaid slot counts as free once lapsed, and paying checks ``pay_by`` in its condition.

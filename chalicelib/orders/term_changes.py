@@ -34,10 +34,13 @@ from chalicelib.orders.terms import Span, served_amount
 from chalicelib.orders.views import OrderView, effective_status
 from chalicelib.scheduling.slots import local_day
 
-__all__ = ["LIVE", "confirm_start", "end_early", "extend"]
+__all__ = ["BEFORE_START", "LIVE", "confirm_start", "end_early", "extend"]
 
 LIVE = frozenset({"paid", "assigned", "en_route", "arrived", "in_service"})
 """A term can end early or be extended while it is paid and not yet finished."""
+
+BEFORE_START = frozenset({"pending_payment", "paid", "assigned"})
+"""A window's start can be confirmed until the worker sets off."""
 
 
 def _invalid(field_name: str, code: str, message: str) -> ValidationFailed:
@@ -93,9 +96,7 @@ def confirm_start(
     """
     access = order_for(order_id, user_id, role, consistent=True)
     now = clock.now()
-    order = _live_in(
-        access, frozenset({"pending_payment", *LIVE}) - {"in_service", "arrived", "en_route"}, now
-    )
+    order = _live_in(access, BEFORE_START, now)
     window = int(order.window_days or 0)
     if window == 0:
         raise Conflict("start_confirmed", details=[{"code": "start_confirmed"}])

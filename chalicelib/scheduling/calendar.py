@@ -6,6 +6,11 @@ rule, :func:`chalicelib.scheduling.slots.check_start`. Every path that puts a jo
 day asks :func:`check_booking`: booking, accepting from the pool, and moving a job (a reschedule
 or an admin's reassignment, which leave the job's own reservation out with ``ignore_order_id``).
 
+A live-in term holds whole days on the worker-day guard itself (``term_order``): the guard is read
+in the same BatchGetItem and a held day is one job from midnight to midnight. :func:`check_term`
+is the rule for a term (every day free of other terms and of blocking visits), used by live-in
+booking, pool acceptance, extension and replacement (docs/live-in.md).
+
 Reads, at most two round trips whatever the worker's history:
 
 1. one BatchGetItem for the worker's profile (verified? which skills and areas?), her
