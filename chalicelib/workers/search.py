@@ -335,7 +335,8 @@ def search_workers(request: SearchRequest) -> tuple[list[WorkerCard], str | None
     point = address_point(*request.address) if request.address else request.point
     if request.sort == "distance" and point is None:
         raise _invalid("sort", "point_required", "sort=distance needs address_id or lat and lng")
-    budget = ROUND_TRIPS - (1 if request.address else 0)
+    # an address costs a read; a date the read of the page's guards (live-in terms)
+    budget = ROUND_TRIPS - (1 if request.address else 0) - (1 if request.day is not None else 0)
     if request.sort == "rating":
         cards, cursor = _by_rating(request, point, budget)
     else:
