@@ -21,6 +21,8 @@ from chalicelib.handlers import (
     me,
     meta,
     order_chat,
+    order_contact,
+    order_terms,
     orders,
     payments,
     payouts,
@@ -51,6 +53,8 @@ for area in (
     order_chat,
     reviews,
     payouts,
+    order_terms,
+    order_contact,
 ):
     app.register_blueprint(area.api.blueprint)
 

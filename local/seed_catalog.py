@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.catalog.categories import PriceUnit
-from chalicelib.catalog.services import Actor, create_service, get_service
+from chalicelib.catalog.categories import Occupancy, PriceUnit
+from chalicelib.catalog.services import Actor, create_service, get_service, update_service
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.catalog import ServiceIn
 
@@ -38,6 +38,7 @@ class ServiceSpec:
     price_max: int
     price_unit: PriceUnit
     duration_minutes: int
+    occupancy: Occupancy = "visit"
 
     @property
     def service_id(self) -> str:
@@ -60,6 +61,7 @@ class ServiceSpec:
                 "price_max": self.price_max,
                 "price_unit": self.price_unit,
                 "duration_minutes": self.duration_minutes,
+                "occupancy": self.occupancy,
             }
         )
         return body.model_dump(mode="json", by_alias=True)
@@ -245,6 +247,7 @@ def catalog_specs() -> list[ServiceSpec]:
             950_000,
             "per_month",
             720,
+            occupancy="live_in",
         ),
         ServiceSpec(
             "nanny_live_in_children",
@@ -261,6 +264,7 @@ def catalog_specs() -> list[ServiceSpec]:
             1_100_000,
             "per_month",
             720,
+            occupancy="live_in",
         ),
         ServiceSpec(
             "nanny_day",
@@ -317,6 +321,7 @@ def catalog_specs() -> list[ServiceSpec]:
             1_280_000,
             "per_term",
             1440,
+            occupancy="live_in",
         ),
         ServiceSpec(
             "maternity_five_star",
@@ -333,6 +338,7 @@ def catalog_specs() -> list[ServiceSpec]:
             1_680_000,
             "per_term",
             1440,
+            occupancy="live_in",
         ),
         ServiceSpec(
             "maternity_gold",
@@ -351,6 +357,7 @@ def catalog_specs() -> list[ServiceSpec]:
             2_580_000,
             "per_term",
             1440,
+            occupancy="live_in",
         ),
         ServiceSpec(
             "maternity_day",
@@ -380,6 +387,7 @@ def catalog_specs() -> list[ServiceSpec]:
             1_200_000,
             "per_month",
             720,
+            occupancy="live_in",
         ),
         ServiceSpec(
             "infant_care_day",
@@ -437,6 +445,7 @@ def catalog_specs() -> list[ServiceSpec]:
             950_000,
             "per_month",
             720,
+            occupancy="live_in",
         ),
         ServiceSpec(
             "elder_care_home_hourly",
@@ -624,7 +633,14 @@ def seed_catalog() -> list[str]:
     ids = []
     for spec in catalog_specs():
         try:
-            get_service(spec.service_id)
+            existing = get_service(spec.service_id)
+            if (
+                spec.occupancy == "live_in"
+                and existing.occupancy != "live_in"
+                and existing.status == "active"
+            ):
+                # seeded before services declared their occupancy (issue 12): mark it live-in
+                update_service(spec.service_id, {"occupancy": "live_in"}, actor=SEED_ACTOR)
         except NotFound:
             try:
                 create_service(spec.request(), actor=SEED_ACTOR, service_id=spec.service_id)

@@ -20,8 +20,10 @@ __all__ = [
     "CATEGORIES",
     "CATEGORY_CODES",
     "DEFAULT_SORT",
+    "LIVE_IN_UNITS",
     "TERM_DAYS",
     "Category",
+    "Occupancy",
     "PriceUnit",
     "Sort",
     "SubType",
@@ -34,6 +36,13 @@ PriceUnit = Literal["per_visit", "per_hour", "per_day", "per_month", "per_term"]
 """How a price is counted. ``per_term`` is the 月嫂 convention: one term of :data:`TERM_DAYS` days."""
 
 TERM_DAYS = 26
+
+Occupancy = Literal["visit", "live_in"]
+"""How a service occupies its worker: ``visit``, one slot on one day; ``live_in``, every whole day
+of a term (``per_term``: :data:`TERM_DAYS` days) or of the booked months (``per_month``)."""
+
+LIVE_IN_UNITS: tuple[PriceUnit, ...] = ("per_term", "per_month")
+"""The price units a live-in service may have (a term or months of whole days)."""
 
 
 def localized(texts: dict[str, str], locale: str) -> str:
@@ -65,6 +74,7 @@ class Category:
     descriptions: dict[str, str]
     sub_types: tuple[SubType, ...]
     price_units: tuple[PriceUnit, ...]
+    live_in: bool = False  # whether its services may be live-in (住家): 月嫂, 住家保姆, 住家育儿嫂, 住家护老
 
     def name(self, locale: str) -> str:
         return localized(self.names, locale)
@@ -107,6 +117,7 @@ CATEGORIES: tuple[Category, ...] = (
             _sub("day", "白班保姆", "Day nanny"),
         ),
         price_units=("per_month", "per_day", "per_hour"),
+        live_in=True,
     ),
     Category(
         code="maternity_nurse",
@@ -117,6 +128,7 @@ CATEGORIES: tuple[Category, ...] = (
         },
         sub_types=(),
         price_units=("per_term", "per_day"),
+        live_in=True,
     ),
     Category(
         code="infant_care",
@@ -127,6 +139,7 @@ CATEGORIES: tuple[Category, ...] = (
         },
         sub_types=(),
         price_units=("per_month", "per_day", "per_hour"),
+        live_in=True,
     ),
     Category(
         code="elder_care",
@@ -140,6 +153,7 @@ CATEGORIES: tuple[Category, ...] = (
             _sub("hospital", "医院陪护", "Hospital care"),
         ),
         price_units=("per_day", "per_hour", "per_month"),
+        live_in=True,
     ),
     Category(
         code="home_repair",

@@ -22,7 +22,14 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import audit, clock, i18n
 from chalicelib.audit import Actor
-from chalicelib.catalog.categories import CATEGORIES, DEFAULT_SORT, TERM_DAYS, Sort, category
+from chalicelib.catalog.categories import (
+    CATEGORIES,
+    DEFAULT_SORT,
+    LIVE_IN_UNITS,
+    TERM_DAYS,
+    Sort,
+    category,
+)
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.models.base import transact_write
@@ -42,6 +49,7 @@ __all__ = [
     "get_service",
     "is_bookable",
     "list_services",
+    "occupancy_of",
     "retire_service",
     "update_service",
 ]
@@ -78,6 +86,7 @@ _ATTRIBUTES = {
     "price_max": "price_max",
     "price_unit": "price_unit",
     "duration_minutes": "duration_minutes",
+    "occupancy": "occupancy",
 }
 
 
@@ -104,6 +113,16 @@ class ServiceView:
     created_at: str
     updated_at: str
     retired_at: str | None
+    occupancy: str = "visit"  # visit | live_in (docs/live-in.md)
+
+    @property
+    def live_in(self) -> bool:
+        return self.occupancy == "live_in"
+
+
+def occupancy_of(price_unit: str, declared: str | None) -> str:
+    """A service's occupancy: as declared, else ``live_in`` for a 月嫂 term and ``visit`` otherwise."""
+    return declared or ("live_in" if price_unit == "per_term" else "visit")
 
 
 @dataclass(frozen=True)
@@ -171,6 +190,7 @@ def _view(item: ServiceItem) -> ServiceView:
         created_at=item.created_at,
         updated_at=item.updated_at,
         retired_at=item.retired_at,
+        occupancy=occupancy_of(item.price_unit, item.occupancy),
     )
 
 
@@ -280,6 +300,15 @@ def _check(fields: dict[str, Any]) -> None:
                     f"{found.code} is priced {', '.join(found.price_units)}",
                 )
             )
+    occupancy = occupancy_of(fields["price_unit"], fields.get("occupancy"))
+    if occupancy == "live_in" and found is not None and not found.live_in:
+        problems.append(_invalid("occupancy", "live_in_not_allowed", f"{found.code} is not live-in work"))
+    elif occupancy == "live_in" and fields["price_unit"] not in LIVE_IN_UNITS:
+        problems.append(
+            _invalid("occupancy", "live_in_unit", f"live-in work is priced {', '.join(LIVE_IN_UNITS)}")
+        )
+    elif occupancy == "visit" and fields["price_unit"] == "per_term":
+        problems.append(_invalid("occupancy", "term_is_live_in", "a per_term service is live-in"))
     if fields["price_min"] > fields["price_max"]:
         problems.append(_invalid("price_max", "price_range", "price_max must not be below price_min"))
     if problems:

@@ -26,6 +26,8 @@ TimerKind = Literal[
     "auto_complete",  # hours after ``finished`` without a dispute: complete
     "review_request",  # after completion: ask the customer for a review
     "ticket_first_response",  # a support ticket's SLA (``order_id`` holds the ticket id): escalate
+    "balance_reminder",  # a live-in order's balance (尾款) is due soon and unpaid: remind the customer
+    "balance_expiry",  # the balance is due and unpaid: cancel under the policy
 ]
 
 

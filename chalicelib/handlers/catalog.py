@@ -40,6 +40,7 @@ def _category_out(item: Category, locale: str) -> CategoryOut:
         description=item.description(locale),
         sub_types=[SubTypeOut(code=sub.code, name=sub.name(locale)) for sub in item.sub_types],
         price_units=list(item.price_units),
+        live_in=item.live_in,
     )
 
 

@@ -12,6 +12,7 @@ from chalicelib.lazy import lazy_import
 from chalicelib.schemas.orders import (
     CancelIn,
     CancellationOut,
+    DepositOut,
     MoneyOut,
     OrderAddressOut,
     OrderIn,
@@ -19,6 +20,7 @@ from chalicelib.schemas.orders import (
     OrdersQuery,
     PolicyOut,
     RescheduleIn,
+    TermOut,
     TimelineOut,
 )
 from chalicelib.web import ANY_ROLE, Api, Reply, Request
@@ -72,7 +74,22 @@ def order_out(view: OrderView) -> OrderOut:
         updated_at=view.updated_at,
         paid_at=view.paid_at,
         cancellation=cancellation,
+        term=TermOut.model_validate(view.term) if view.term else None,
+        deposit=_deposit_out(view, money),
         timeline=[TimelineOut(event=e.event, at=e.at, by=e.by, details=e.details) for e in view.timeline],
+    )
+
+
+def _deposit_out(view: OrderView, money: Any) -> DepositOut | None:
+    found = view.deposit
+    if not found:
+        return None
+    return DepositOut(
+        deposit=money(found["deposit_amount"]),
+        deposit_paid=found["deposit_paid"],
+        balance=money(found["balance_amount"]),
+        balance_due_at=found["balance_due_at"],
+        balance_paid_at=found["balance_paid_at"],
     )
 
 
@@ -114,6 +131,8 @@ def create_order(request: Request[OrderIn]) -> Reply:
             worker_id=body.worker_id,
             notes=body.notes,
             idempotency_key=_idempotency_key(request),
+            months=body.months,
+            start_window_days=body.start_window_days,
         )
     )
     headers = {"Idempotent-Replayed": "true"} if replayed else {}

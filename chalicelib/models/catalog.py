@@ -38,6 +38,7 @@ class ServiceItem(MainItem):
     price_max = NumberAttribute()
     price_unit = UnicodeAttribute()
     duration_minutes = NumberAttribute()
+    occupancy = UnicodeAttribute(null=True)  # visit | live_in; absent: live_in for per_term, else visit
     currency = UnicodeAttribute(default="CNY")
     status = UnicodeAttribute(default="active")
     rating_sum = NumberAttribute(default=0)

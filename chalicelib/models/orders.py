@@ -68,6 +68,25 @@ class OrderItem(MainItem):
     cancel_reason = UnicodeAttribute(null=True)
     cancellation_fee = NumberAttribute(null=True)  # fen kept under the policy
     refund_amount = NumberAttribute(null=True)  # fen owed back; the payment step pays it out
+    # live-in work (issue 12, docs/live-in.md): set only when the service occupies whole days
+    occupancy = UnicodeAttribute(null=True)  # "live_in"; absent for a visit
+    price_unit = UnicodeAttribute(null=True)  # per_term | per_month (how the term was priced)
+    term_start = UnicodeAttribute(null=True)  # first day of the term (the due date while a window is open)
+    term_days = NumberAttribute(null=True)  # days of the term (after extensions / an early end)
+    window_days = NumberAttribute(null=True)  # ± days the start may still move (0 once confirmed)
+    held_from = UnicodeAttribute(null=True)  # first day the worker's calendar holds for the order
+    held_days = NumberAttribute(null=True)  # days held from ``held_from`` (0 once released)
+    rest_days = NumberAttribute(null=True)  # the worker's days off inside the term (still held)
+    extends_order_id = UnicodeAttribute(null=True)  # a follow-on term: the order it extends
+    early_end_refund = NumberAttribute(null=True)  # fen owed back for the days not served (paid once)
+    replacement_request = JSONAttribute(null=True)  # the customer's pending 换人 request {at, reason}
+    worker_shares = JSONAttribute(null=True)  # replaced workers' served days [{worker_id, days}]
+    deposit_amount = NumberAttribute(null=True)  # live-in: the 定金 the first payment takes (fen)
+    balance_amount = NumberAttribute(null=True)  # the 尾款, due by ``balance_due_at``
+    balance_due_at = UnicodeAttribute(null=True)
+    balance_ref = UnicodeAttribute(null=True)  # the intent that paid the balance
+    balance_paid_at = UnicodeAttribute(null=True)
+    contact_phone_enc = UnicodeAttribute(null=True)  # AES-GCM, context order:<id>:contact_phone (contact.py)
 
     @staticmethod
     def key(order_id: str) -> tuple[str, str]:
@@ -121,6 +140,11 @@ class CalendarGuardItem(MainItem):
     """
 
     version = NumberAttribute(default=0)
+    # A live-in order holds the whole day here (docs/live-in.md): the order, and until when an
+    # unpaid hold lasts (absent once paid). Written with the version bump, so the day's hold and
+    # its guard are one item and a term of N days is N items of one transaction.
+    term_order = UnicodeAttribute(null=True)
+    term_hold_until = NumberAttribute(null=True)
 
     @staticmethod
     def key(worker_id: str, day: str) -> tuple[str, str]:

@@ -2,7 +2,8 @@
 
 Keys (docs/payments.md has the access patterns):
 - payment          ``ORDER#<order id> / PAYMENT`` (one per order: its current attempt, and the
-                   attempts it superseded); gsi1 ``PAYMENT#<payment id>`` / ``PAYMENT``
+                   attempts it superseded); gsi1 ``PAYMENT#<payment id>`` / ``PAYMENT``; a live-in
+                   order paid by deposit has a second, ``PAYMENT#balance`` (its 尾款)
 - refund           ``ORDER#<order id> / REFUND#<purpose>`` (``cancellation``, or
                    ``unowed#<intent id>`` for money that arrived when nothing was owed)
 - ledger entry     ``ORDER#<order id> / LEDGER#<transaction id>#<line>``;
@@ -62,10 +63,11 @@ class PaymentItem(MainItem):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     succeeded_at = UnicodeAttribute(null=True)
+    stage = UnicodeAttribute(null=True)  # None: the order's (first) payment; "balance": a live-in 尾款
 
     @staticmethod
-    def key(order_id: str) -> tuple[str, str]:
-        return f"ORDER#{order_id}", "PAYMENT"
+    def key(order_id: str, stage: str | None = None) -> tuple[str, str]:
+        return f"ORDER#{order_id}", f"PAYMENT#{stage}" if stage else "PAYMENT"
 
     @staticmethod
     def lookup_key(payment_id: str) -> str:
@@ -82,6 +84,7 @@ class IntentItem(MainItem):
     attempt = NumberAttribute()
     method = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    stage = UnicodeAttribute(null=True)  # the payment stage it pays (None, or "balance")
 
     @staticmethod
     def key(intent_id: str) -> tuple[str, str]:
@@ -109,6 +112,9 @@ class RefundItem(MainItem):
     # cancellation | late_payment | order_not_payable | duplicate_payment | amount_mismatch
     reason = UnicodeAttribute()
     failure_code = UnicodeAttribute(null=True)
+    # An admin refund of a done job: where its money comes from in the ledger
+    # (``chalicelib.payments.dispute_refunds``): prepayment | reversal | expense
+    ledger_source = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
 

@@ -24,6 +24,10 @@ the commit books at the price the customer was shown. The unpaid slots stay a re
 slot is free is only known from the item, and guessing a slot in the condition instead would
 cost a whole extra transaction per wrong guess.
 
+A live-in service (docs/live-in.md) holds every whole day of its term instead: no reservation,
+but each day's guard updated with the version read before ``calendar.check_term`` and carrying
+the order (``term_hold.take``), all in the same one transaction (at most 90 days).
+
 Without a worker there is no reservation and no guard: the order waits for payment and then
 goes to the pool. Expiry at ``pay_by`` needs no write: the slot rule ignores a lapsed hold, the
 unpaid slot counts as free once lapsed, and paying checks ``pay_by`` in its condition.
@@ -58,9 +62,10 @@ from chalicelib.models.orders import (
     UnpaidHoldsItem,
 )
 from chalicelib.models.workers import ReservationItem
+from chalicelib.orders import contact, live_in, term_hold
 from chalicelib.orders.day_index import day_key, start_sort_key
 from chalicelib.orders.policy import policy_for
-from chalicelib.orders.pricing import quote
+from chalicelib.orders.pricing import Price, quote
 from chalicelib.orders.transactions import commit, reasons
 from chalicelib.orders.views import OrderView, event_sk, order_view, view_from_dict
 from chalicelib.scheduling import calendar
@@ -102,9 +107,13 @@ class BookOrder:
     worker_id: str | None = None
     notes: str | None = None
     idempotency_key: str | None = None
+    months: int | None = None  # live-in per_month services: how many months (default 1)
+    start_window_days: int | None = None  # live-in: the start may still move ± this many days
+    term_days: int | None = None  # an extension of a 月嫂 term by days (term_changes.extend)
+    extends_order_id: str | None = None  # the order this follow-on term extends
 
     def body_hash(self) -> str:
-        body = {
+        body: dict[str, Any] = {
             "service_id": self.service_id,
             "address_id": self.address_id,
             "start_at": clock.iso(self.start_at),
@@ -112,6 +121,12 @@ class BookOrder:
             "worker_id": self.worker_id,
             "notes": self.notes,
         }
+        if self.months is not None:
+            body["months"] = self.months
+        if self.start_window_days is not None:
+            body["start_window_days"] = self.start_window_days
+        if self.extends_order_id is not None:
+            body["extends"] = [self.extends_order_id, self.term_days]
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -253,17 +268,44 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
     day = start.date().isoformat()
     state = _read_state(command, day, now_epoch)
     service = state.service
-    price = quote(
-        price_unit=service.price_unit,
-        price_min=service.price_min,
-        service_minutes=service.duration_minutes,
-        currency=service.currency,
-        duration_minutes=command.duration_minutes,
+    place = calendar.place_of(state.address)
+    term = (
+        live_in.plan_term(
+            service,
+            start,
+            months=command.months,
+            window_days=command.start_window_days,
+            duration_minutes=command.duration_minutes,
+            now=now,
+            days=command.term_days,
+        )
+        if service.live_in
+        else None
     )
+    if term is None and (command.months is not None or command.start_window_days is not None):
+        field_name = "months" if command.months is not None else "start_window_days"
+        raise _field_error("validation_failed", field_name, "not_live_in", "only live-in services have terms")
+    price = (
+        Price(term.amount, service.currency, service.duration_minutes)
+        if term
+        else quote(
+            price_unit=service.price_unit,
+            price_min=service.price_min,
+            service_minutes=service.duration_minutes,
+            currency=service.currency,
+            duration_minutes=command.duration_minutes,
+        )
+    )
+    held: calendar.TermDays | None = None
+    if term and not command.worker_id:
+        raise _field_error("validation_failed", "worker_id", "worker_required", "choose the live-in worker")
     if not command.worker_id:
         _check_start_without_worker(start, now)
-    place = calendar.place_of(state.address)
-    if command.worker_id:
+    if term and command.worker_id:
+        held = calendar.check_term(
+            command.worker_id, category=service.category, dates=term.held.dates(), place=place
+        )
+    elif command.worker_id:
         refusal = calendar.check_booking(
             command.worker_id,
             category=service.category,
@@ -275,8 +317,8 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
             raise _refused(refusal)
     order_id = new_id("ord")
     pay_by = now + timedelta(minutes=SETTINGS.pay_minutes)
-    end = start + timedelta(minutes=price.duration_minutes)
-    reservation_sk = f"{clock.iso(start)}#{order_id}" if command.worker_id else None
+    end = live_in.end_of(term.term) if term else start + timedelta(minutes=price.duration_minutes)
+    reservation_sk = f"{clock.iso(start)}#{order_id}" if command.worker_id and not term else None
     order = OrderItem(
         *OrderItem.key(order_id),
         order_id=order_id,
@@ -305,6 +347,20 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
         gsi3pk=day_key(day),  # gsi3: the admin listing by start day
         gsi3sk=start_sort_key(clock.iso(start), order_id),
     )
+    if term:
+        order.occupancy = "live_in"
+        order.price_unit = service.price_unit
+        order.term_start = term.term.first.isoformat()
+        order.term_days = term.term.days
+        order.window_days = term.window_days
+        order.held_from = term.held.first.isoformat()
+        order.held_days = term.held.days
+        order.rest_days = term.rest_days
+        order.extends_order_id = command.extends_order_id
+        if term.deposit and term.balance_due:
+            order.deposit_amount = term.deposit
+            order.balance_amount = term.amount - term.deposit
+            order.balance_due_at = clock.iso(term.balance_due)
     created = OrderEventItem(
         order.pk,
         event_sk(now_iso, 1),
@@ -314,6 +370,7 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
         by=command.customer_id,
         details={"price_amount": price.amount, "worker_id": command.worker_id},
     )
+    order.contact_phone_enc = contact.seal(order_id, state.address)
     view = order_view(order, [created], show_check_in_code=True, now=now)
     tags = _Tags()
 
@@ -355,7 +412,12 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
                 condition=IdempotencyItem.pk.does_not_exist(),
             )
             tags.puts.append("idempotency")
-        if command.worker_id:
+        if command.worker_id and held is not None:
+            count = term_hold.take(
+                tx, command.worker_id, order_id, held.versions, hold_until=int(pay_by.timestamp())
+            )
+            tags.updates.extend(["guard"] * count)
+        elif command.worker_id:
             guard = CalendarGuardItem(*CalendarGuardItem.key(command.worker_id, day))
             read = state.guard_version
             tx.update(

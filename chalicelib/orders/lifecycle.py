@@ -32,6 +32,7 @@ from chalicelib.audit import AuditItem
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.models.orders import CalendarGuardItem, OrderEventItem, OrderItem, UnpaidHoldsItem
 from chalicelib.models.workers import ReservationItem
+from chalicelib.orders import live_in, term_hold
 from chalicelib.orders.access import OrderAccess, load_order, order_for
 from chalicelib.orders.booking import SETTINGS, pool_key, worker_jobs_key
 from chalicelib.orders.day_index import day_index_actions
@@ -48,13 +49,16 @@ __all__ = [
     "UnfitWorker",
     "auto_complete",
     "cancel",
+    "cancel_for_unpaid_balance",
     "cancel_unaccepted",
     "confirm",
     "expire_unpaid",
+    "mark_balance_paid",
     "mark_paid",
     "mark_refunded",
     "move",
     "note",
+    "paid_total",
     "reschedule",
 ]
 
@@ -81,6 +85,16 @@ def _day(iso: str) -> str:
     return iso[:10]  # local ISO date of a clock.iso() value
 
 
+def paid_total(order: OrderItem) -> int:
+    """What the customer has paid for the order: the price, or for a live-in order booked with a
+    deposit, the deposit and (once paid) the balance."""
+    if not order.payment_ref:
+        return 0
+    if not order.deposit_amount:
+        return int(order.price_amount)
+    return int(order.deposit_amount) + (int(order.balance_amount or 0) if order.balance_ref else 0)
+
+
 def _release_reservation(tx: TransactWrite, order: OrderItem) -> None:
     """Delete the order's reservation and bump its day's guard (a release never needs the version)."""
     if not (order.worker_id and order.reservation_sk):
@@ -90,6 +104,19 @@ def _release_reservation(tx: TransactWrite, order: OrderItem) -> None:
     tx.update(
         CalendarGuardItem(*CalendarGuardItem.key(order.worker_id, day)), [CalendarGuardItem.version.add(1)]
     )
+
+
+def _term_release(order: OrderItem) -> Build | None:
+    """For a live-in order: the writes that free the days the calendar still holds for it.
+
+    Read before the transaction: a lapsed unpaid hold's days may belong to another order by now,
+    and only the order's own days are freed (each conditioned on still being its own).
+    """
+    worker_id = order.worker_id
+    if not (live_in.is_live_in(order) and worker_id):
+        return None
+    days = term_hold.held_by(worker_id, order.order_id, live_in.held_dates(order))
+    return lambda tx: term_hold.release(tx, worker_id, order.order_id, days)
 
 
 def _free_unpaid_slot(tx: TransactWrite, order: OrderItem) -> None:
@@ -174,6 +201,20 @@ def cancel(
     return _view(order_id, customer=access.party == "customer")
 
 
+def cancel_for_unpaid_balance(order_id: str) -> bool:
+    """The balance timer: a live-in order whose balance was not paid by its due time is cancelled
+    by ``system`` under the customer's cancellation terms (the policy decides what the deposit
+    keeps). False when there is nothing to do (paid meanwhile, cancelled, or gone)."""
+    order = load_order(order_id, consistent=True)
+    if order is None or not order.balance_amount or order.balance_ref or not order.payment_ref:
+        return False
+    try:
+        _cancel(order, "system", by="system", reason="balance_unpaid", terms_as="customer")
+    except Conflict:
+        return False
+    return True
+
+
 def cancel_unaccepted(order_id: str, reason: str = "no_worker_available") -> bool:
     """The order workflow gives up on a paid order nobody accepted: cancelled by ``system``, in full.
 
@@ -189,7 +230,16 @@ def cancel_unaccepted(order_id: str, reason: str = "no_worker_available") -> boo
     return True
 
 
-def _cancel(order: OrderItem, actor: Actor, *, by: str, reason: str, also: Build | None = None) -> None:
+def _cancel(
+    order: OrderItem,
+    actor: Actor,
+    *,
+    by: str,
+    reason: str,
+    also: Build | None = None,
+    terms_as: Actor | None = None,
+) -> None:
+    """``terms_as``: whose cancellation the policy applies (the system cancelling for the customer)."""
     order_id, now = order.order_id, clock.now()
     current = effective_status(order, now)
     transition(current, "cancel", actor)
@@ -198,9 +248,9 @@ def _cancel(order: OrderItem, actor: Actor, *, by: str, reason: str, also: Build
         _policy(order),
         start=datetime.fromisoformat(order.start_at),
         now=now,
-        price=int(order.price_amount),
+        price=paid_total(order) if paid else int(order.price_amount),
         paid=paid,
-        actor=actor,
+        actor=terms_as or actor,
     )
     if terms.locked:
         raise Conflict("cancellation_locked", hours=_policy(order).locked_within_hours)
@@ -217,9 +267,14 @@ def _cancel(order: OrderItem, actor: Actor, *, by: str, reason: str, also: Build
     ]
     if not order.worker_id and order.gsi2pk:
         actions += [OrderItem.gsi2pk.remove(), OrderItem.gsi2sk.remove()]  # leaves the pool
+    release_term = _term_release(order)
+    if release_term:
+        actions.append(OrderItem.held_days.set(0))
 
     def extra(tx: TransactWrite) -> None:
         _release_reservation(tx, order)
+        if release_term:
+            release_term(tx)
         _free_unpaid_slot(tx, order)
         if also:
             also(tx)
@@ -372,6 +427,9 @@ def move(
     checks again. Raises :class:`GuardMoved` when a booking of the new day won meanwhile (check
     again), :class:`UnfitWorker`, 409 ``slot_unavailable`` / ``invalid_status``, 422.
     """
+    if live_in.is_live_in(order):
+        # a term holds whole days: it moves by confirming its start or by a replacement
+        raise Conflict("live_in_term", details=[{"code": "live_in_term"}])
     start_iso = clock.iso(start)
     retimed = start_iso != order.start_at
     reassigned = worker_id != order.worker_id
@@ -502,14 +560,27 @@ def _book_completion(order: OrderItem, now: datetime) -> Build | None:
     if not (order.payment_ref and worker_id):
         return None
 
+    shares = None
+    if order.worker_shares:  # a replaced live-in term: the share is split by days served
+        before = [(str(part["worker_id"]), int(part["days"])) for part in order.worker_shares]
+        rest = int(order.term_days or 0) - sum(days for _, days in before)
+        shares = [*before, (worker_id, max(rest, 0))]
+
+    from chalicelib.payments.dispute_refunds import refunded_before_completion
+
+    refunded, (guard, guard_pk, guard_sk, unchanged) = refunded_before_completion(order.order_id)
+
     def book(tx: TransactWrite) -> None:
+        tx.condition_check(guard, guard_pk, guard_sk, condition=unchanged)
         ledger.record_completion(
             tx,
             order_id=order.order_id,
             worker_id=worker_id,
-            amount=int(order.price_amount),
+            # the days served only, less what an admin gave back before completion
+            amount=int(order.price_amount) - int(order.early_end_refund or 0) - refunded,
             at=clock.iso(now),
             city=(order.address or {}).get("city"),
+            shares=shares,
         )
 
     return book
@@ -585,12 +656,15 @@ def mark_paid(order_id: str, payment_ref: str, *, also: Build | None = None) -> 
             ]
 
         def extra(tx: TransactWrite, paid_order: OrderItem = order, at: str = now_iso) -> None:
-            ledger.record_charge(
-                tx, order_id=order_id, intent_id=payment_ref, amount=int(paid_order.price_amount), at=at
-            )
+            amount = int(paid_order.deposit_amount or paid_order.price_amount)  # a deposit, or the price
+            ledger.record_charge(tx, order_id=order_id, intent_id=payment_ref, amount=amount, at=at)
             if also:
                 also(tx)
             _free_unpaid_slot(tx, paid_order)
+            if paid_order.worker_id and live_in.is_live_in(paid_order):
+                term_hold.confirm(
+                    tx, paid_order.worker_id, order_id, live_in.held_dates(paid_order)
+                )  # the term's days stop lapsing
             old = _old_reservation(paid_order)
             if old is not None:
                 tx.update(
@@ -615,6 +689,50 @@ def mark_paid(order_id: str, payment_ref: str, *, also: Build | None = None) -> 
     raise _moved_on(order_id, clock.now())
 
 
+def mark_balance_paid(order_id: str, payment_ref: str, *, also: Build | None = None) -> OrderView:
+    """The balance (尾款) of a live-in order arrived: recorded with its ledger charge, once.
+
+    No status changes (the order is ``paid`` since its deposit). Idempotent for the same
+    reference; 409 ``payment_window_closed`` after ``balance_due_at``, ``invalid_status`` when the
+    order takes no balance (cancelled meanwhile, or already paid by another payment).
+    """
+    for _ in range(2):
+        order = load_order(order_id, consistent=True)
+        if order is None:
+            raise NotFound()
+        if order.balance_ref == payment_ref:
+            return _view(order_id, customer=False)
+        now = clock.now()
+        status = effective_status(order, now)
+        if not order.balance_amount or order.balance_ref or status not in ("paid", "assigned"):
+            raise Conflict(
+                "invalid_status", status=status, details=[{"code": "invalid_status", "status": status}]
+            )
+        if clock.iso(now) >= str(order.balance_due_at):
+            raise Conflict("payment_window_closed")
+        now_iso = clock.iso(now)
+
+        def extra(tx: TransactWrite, amount: int = int(order.balance_amount), at: str = now_iso) -> None:
+            ledger.record_charge(tx, order_id=order_id, intent_id=payment_ref, amount=amount, at=at)
+            if also:
+                also(tx)
+
+        try:
+            _write(
+                order,
+                event="balance_paid",
+                by="system",
+                actions=[OrderItem.balance_ref.set(payment_ref), OrderItem.balance_paid_at.set(now_iso)],
+                details={"payment_ref": payment_ref, "amount": int(order.balance_amount)},
+                extra=extra,
+                now=now,
+            )
+            return _view(order_id, customer=False)
+        except TransactWriteError:
+            continue  # re-read: a concurrent delivery of the same payment is a success
+    raise _moved_on(order_id, clock.now())
+
+
 def mark_refunded(order_id: str, refund_id: str, *, also: Build | None = None) -> OrderView:
     """``cancelled → refunded`` once the payment step has returned ``refund_amount``.
 
@@ -630,7 +748,7 @@ def mark_refunded(order_id: str, refund_id: str, *, also: Build | None = None) -
             return _view(order_id, customer=False)
         now = clock.now()
         target = transition(order.status, "refund", "system")
-        paid, refund = int(order.price_amount), int(order.refund_amount or 0)
+        paid, refund = paid_total(order), int(order.refund_amount or 0)
 
         def extra(
             tx: TransactWrite, at: str = clock.iso(now), paid: int = paid, refund: int = refund
@@ -671,11 +789,13 @@ def expire_unpaid(order_id: str) -> bool:
         return False
     version = int(order.version)
     now_iso = clock.iso(now)
+    release_term = _term_release(order)
 
     def build(tx: TransactWrite) -> None:
         tx.update(
             OrderItem(*OrderItem.key(order_id)),
             [
+                *([OrderItem.held_days.set(0)] if release_term else []),
                 OrderItem.status.set(transition("pending_payment", "expire", "system")),
                 OrderItem.cancelled_at.set(order.pay_by or now_iso),
                 OrderItem.cancelled_by.set("system"),
@@ -699,6 +819,8 @@ def expire_unpaid(order_id: str) -> bool:
             )
         )
         _release_reservation(tx, order)
+        if release_term:
+            release_term(tx)
 
     try:
         commit(build)

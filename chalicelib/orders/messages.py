@@ -112,6 +112,16 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "[Jiazheng] Your {service} order for {start} was cancelled ({reason}). Any payment is refunded.",
         ),
     },
+    "order_balance_due": {
+        "zh-CN": (
+            "请支付尾款",
+            "【家政】{start}开始的{service}订单尾款{amount}元请于{due}前支付，逾期订单将自动取消。",
+        ),
+        "en": (
+            "Balance due",
+            "[Jiazheng] Please pay the balance of {amount} CNY for your {service} order of {start} by {due}.",
+        ),
+    },
     "order_expired": {
         "zh-CN": ("订单已失效", "【家政】{start}的{service}订单未在规定时间内支付，已自动取消，时段已释放。"),
         "en": (

@@ -8,6 +8,6 @@ order items itself.
 
 from __future__ import annotations
 
-from chalicelib.orders.lifecycle import expire_unpaid, mark_paid, mark_refunded
+from chalicelib.orders.lifecycle import expire_unpaid, mark_balance_paid, mark_paid, mark_refunded
 
-__all__ = ["expire_unpaid", "mark_paid", "mark_refunded"]
+__all__ = ["expire_unpaid", "mark_balance_paid", "mark_paid", "mark_refunded"]

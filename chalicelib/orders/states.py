@@ -59,6 +59,7 @@ Event = Literal[
     "resolve",  # an admin closes a dispute as done
     "cancel",
     "refund",  # the payment step returned the money
+    "replace",  # staff approved a live-in replacement (换人): the new worker takes the rest of the term
 ]
 
 Actor = Literal["customer", "worker", "admin", "support", "system"]
@@ -85,7 +86,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("paid", "accept", "assigned", "worker", "admin"),
     _t("paid", "cancel", "cancelled", "customer", "admin", "system"),  # system: nobody accepted
     _t("assigned", "depart", "en_route", "worker"),
-    _t("assigned", "cancel", "cancelled", "customer", "worker", "admin"),
+    _t("assigned", "cancel", "cancelled", "customer", "worker", "admin", "system"),  # system: balance unpaid
     _t("en_route", "arrive", "arrived", "worker"),
     _t("en_route", "cancel", "cancelled", "worker", "admin"),
     _t("arrived", "start", "in_service", "worker"),
@@ -97,6 +98,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("disputed", "resolve", "completed", "admin", "support"),
     _t("disputed", "refund", "refunded", "system", "admin"),
     _t("cancelled", "refund", "refunded", "system", "admin"),
+    # a live-in replacement: the new worker is assigned for the remaining days, whatever the old one did
+    _t("assigned", "replace", "assigned", "admin", "support"),
+    _t("en_route", "replace", "assigned", "admin", "support"),
+    _t("arrived", "replace", "assigned", "admin", "support"),
+    _t("in_service", "replace", "assigned", "admin", "support"),
 )
 
 _BY_KEY: dict[tuple[str, str], Transition] = {(t.source, t.event): t for t in TRANSITIONS}

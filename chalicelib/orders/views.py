@@ -8,13 +8,21 @@ expiry timer has written that yet (the write conditions enforce the same instant
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib import clock
 from chalicelib.models.orders import OrderEventItem, OrderItem
 
-__all__ = ["OrderView", "TimelineEntry", "effective_status", "event_sk", "order_view", "view_from_dict"]
+__all__ = [
+    "OrderView",
+    "TimelineEntry",
+    "effective_status",
+    "event_sk",
+    "order_view",
+    "term_summary",
+    "view_from_dict",
+]
 
 EVENT_PREFIX = "ORDER#EVENT#"
 
@@ -54,6 +62,8 @@ class OrderView:
     cancellation_fee: int | None = None
     refund_amount: int | None = None
     timeline: list[TimelineEntry] = field(default_factory=list)
+    term: dict[str, Any] | None = None  # live-in orders only (term_summary)
+    deposit: dict[str, Any] | None = None  # a live-in order paid by deposit and balance
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,4 +130,42 @@ def order_view(
         cancellation_fee=_int(item.cancellation_fee),
         refund_amount=0 if lapsed else _int(item.refund_amount),
         timeline=timeline,
+        term=term_summary(item),
+        deposit=deposit_summary(item),
     )
+
+
+def deposit_summary(item: OrderItem) -> dict[str, Any] | None:
+    """The deposit (定金) and balance (尾款) of a live-in order, with what is paid; None otherwise."""
+    if not item.deposit_amount:
+        return None
+    return {
+        "deposit_amount": int(item.deposit_amount),
+        "deposit_paid": bool(item.payment_ref),
+        "balance_amount": int(item.balance_amount or 0),
+        "balance_due_at": item.balance_due_at,
+        "balance_paid_at": item.balance_paid_at,
+    }
+
+
+def term_summary(item: OrderItem) -> dict[str, Any] | None:
+    """A live-in order's term as the API shows it; None for a visit."""
+    if item.occupancy != "live_in" or not item.term_start:
+        return None
+    first = date.fromisoformat(item.term_start)
+    days = int(item.term_days or 0)
+    window = int(item.window_days or 0)
+    held_days = int(item.held_days or 0)
+    held_from = date.fromisoformat(item.held_from) if item.held_from else first
+    return {
+        "start_date": first.isoformat(),
+        "days": days,
+        "last_date": (first + timedelta(days=days - 1)).isoformat(),
+        "price_unit": item.price_unit,
+        "rest_days": int(item.rest_days or 0),
+        "window_days": window,
+        "earliest_start": (first - timedelta(days=window)).isoformat(),
+        "latest_start": (first + timedelta(days=window)).isoformat(),
+        "held_from": held_from.isoformat() if held_days else None,
+        "held_to": (held_from + timedelta(days=held_days - 1)).isoformat() if held_days else None,
+    }

@@ -33,6 +33,7 @@ from chalicelib.geo import haversine_km
 from chalicelib.ids import new_id
 from chalicelib.models.orders import CalendarGuardItem, OrderEventItem, OrderItem
 from chalicelib.models.workers import ReservationItem
+from chalicelib.orders import live_in, term_hold
 from chalicelib.orders.access import load_order, order_for
 from chalicelib.orders.booking import SETTINGS, pool_key, worker_jobs_key
 from chalicelib.orders.queries import order_with_timeline
@@ -181,8 +182,11 @@ def accept(order_id: str, worker_id: str) -> OrderView:
             raise _invalid(current)
         target = transition(current, "accept", "worker")
         try:
-            if order.worker_id == worker_id and order.reservation_sk:
+            holds_time = bool(order.reservation_sk) or int(order.held_days or 0) > 0
+            if order.worker_id == worker_id and holds_time:
                 _accept_chosen(order, worker_id, target, now)
+            elif live_in.is_live_in(order):
+                _accept_term(order, worker_id, target, now)
             else:
                 _accept_with_reservation(order, worker_id, target, now)
         except TransactWriteError:
@@ -285,6 +289,42 @@ def _accept_with_reservation(order: OrderItem, worker_id: str, target: str, now:
     commit(build)
 
 
+def _accept_term(order: OrderItem, worker_id: str, target: str, now: datetime) -> None:
+    """The pool path of a live-in order: take the order and every day of its term in one
+    transaction (``calendar.check_term``'s guards, the rule every booking of those days meets)."""
+    wanted = live_in.wanted_span(order)
+    held = calendar.check_term(
+        worker_id,
+        category=order.category,
+        dates=wanted.dates(),
+        place=calendar.place_of_snapshot(order.address),
+    )
+    now_iso, version = clock.iso(now), int(order.version)
+    pooled = order.worker_id is None
+    condition = (OrderItem.status == "paid") & (OrderItem.version == version)
+    condition &= OrderItem.worker_id.does_not_exist() if pooled else OrderItem.worker_id == worker_id
+
+    def build(tx: TransactWrite) -> None:
+        tx.update(
+            OrderItem(*OrderItem.key(order.order_id)),
+            [
+                OrderItem.status.set(target),
+                OrderItem.worker_id.set(worker_id),
+                OrderItem.held_from.set(wanted.first.isoformat()),
+                OrderItem.held_days.set(wanted.days),
+                OrderItem.gsi2pk.set(worker_jobs_key(worker_id)),
+                OrderItem.gsi2sk.set(f"{order.start_at}#{order.order_id}"),
+                OrderItem.version.set(version + 1),
+                OrderItem.updated_at.set(now_iso),
+            ],
+            condition=condition,
+        )
+        tx.save(_event(order, "accepted", worker_id, now_iso, {"from_pool": pooled}))
+        term_hold.take(tx, worker_id, order.order_id, held.versions, hold_until=None)
+
+    commit(build)
+
+
 # -- decline ---------------------------------------------------------------------------------
 
 
@@ -300,11 +340,15 @@ def decline(order_id: str, worker_id: str, reason: str, *, by: str | None = None
         raise _invalid(current)
     now_iso, version = clock.iso(now), int(order.version)
     where = order.address or {}
+    term_days = (
+        term_hold.held_by(worker_id, order_id, live_in.held_dates(order)) if live_in.is_live_in(order) else []
+    )
 
     def build(tx: TransactWrite) -> None:
         tx.update(
             OrderItem(*OrderItem.key(order_id)),
             [
+                *([OrderItem.held_days.set(0)] if live_in.is_live_in(order) else []),
                 OrderItem.worker_id.remove(),
                 OrderItem.reservation_sk.remove(),
                 OrderItem.gsi2pk.set(
@@ -327,6 +371,7 @@ def decline(order_id: str, worker_id: str, reason: str, *, by: str | None = None
             tx.update(
                 CalendarGuardItem(*CalendarGuardItem.key(worker_id, day)), [CalendarGuardItem.version.add(1)]
             )
+        term_hold.release(tx, worker_id, order_id, term_days)
 
     try:
         commit(build)

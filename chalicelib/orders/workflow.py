@@ -23,6 +23,9 @@ accepted order simply outgrows its old timers.
 | completed        | review request timer                                                              |
 | cancelled        | the other party is told; the cancellation saga refunds what is owed               |
 | expired          | the customer is told                                                              |
+| paid (live-in with a deposit) | also the balance reminder (24 h before due) and the balance expiry (cancel) |
+| balance_paid     | nothing more: the balance timers find it paid                                     |
+| term_ended_early | a live-in term ended early: the days not served are refunded (``refund_early_end``) |
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class WorkflowSettings:
     accept_lead_minutes: int = 60  # acceptance must be settled this long before the start
     auto_complete_hours: int = 24  # after ``finished`` without confirmation or dispute
     review_request_hours: int = 2  # after completion
+    balance_reminder_hours: int = 24  # before a live-in order's balance is due
 
 
 SETTINGS = WorkflowSettings()
@@ -93,6 +97,23 @@ def _job_timers(order: OrderItem) -> list[OrderTimer]:
     return timers
 
 
+def _balance_timers(order: OrderItem, now: datetime) -> list[OrderTimer]:
+    """A live-in order paid by deposit: remind of the balance before it is due, expire it when due."""
+    if not order.balance_due_at or order.balance_ref:
+        return []
+    due = datetime.fromisoformat(order.balance_due_at)
+    remind = due - timedelta(hours=SETTINGS.balance_reminder_hours)
+    timers = [OrderTimer(order_id=order.order_id, kind="balance_expiry", due=due, basis=order.balance_due_at)]
+    if remind > now:
+        timers.insert(
+            0,
+            OrderTimer(
+                order_id=order.order_id, kind="balance_reminder", due=remind, basis=order.balance_due_at
+            ),
+        )
+    return timers
+
+
 def timers_after(event: OrderEvent, order: OrderItem, now: datetime) -> list[OrderTimer]:
     """The timers ``event`` sets on ``order`` (pure: the table above, for timers)."""
     order_id = order.order_id
@@ -103,7 +124,8 @@ def timers_after(event: OrderEvent, order: OrderItem, now: datetime) -> list[Ord
             ]
         case "paid" if order.status == "paid" and order.worker_id:
             due = _acceptance_due(order, now, current_settings().acceptance_timeout_minutes)
-            return [OrderTimer(order_id=order_id, kind="acceptance_timeout", due=due, basis="chosen")]
+            accept = OrderTimer(order_id=order_id, kind="acceptance_timeout", due=due, basis="chosen")
+            return [accept, *_balance_timers(order, now)]
         case "paid" | "declined" if order.status == "paid" and not order.worker_id:
             due = _acceptance_due(order, now, matching.rounds()[0].minutes)
             return [OrderTimer(order_id=order_id, kind="acceptance_timeout", due=due, basis="round-0")]
@@ -188,6 +210,10 @@ def on_event(event: OrderEvent, event_id: str) -> None:
         matching.offer(order, 0, cause=event_id, at=event.at)
     if event.event == "cancelled":
         _settle_cancellation(order)
+    if event.event == "term_ended_early":
+        from chalicelib.payments.refunds import refund_early_end
+
+        refund_early_end(order.order_id)  # the days not served go back (once, whatever the deliveries)
     metrics.add_metric(name=f"OrderEvent_{event.event}", unit="Count", value=1)
 
 
@@ -258,6 +284,22 @@ def _review_request(order: OrderItem, timer: OrderTimer, timer_id: str) -> None:
     notify(order.customer_id, "order_review_request", order, cause=timer_id, at=timer.due)
 
 
+def _balance_reminder(order: OrderItem, timer: OrderTimer, timer_id: str) -> None:
+    if order.balance_ref or order.balance_due_at != timer.basis or order.status not in ("paid", "assigned"):
+        return
+    due = datetime.fromisoformat(timer.basis).astimezone(clock.SHANGHAI).strftime("%m-%d %H:%M")
+    amount = f"{int(order.balance_amount or 0) / 100:.2f}"
+    notify(
+        order.customer_id, "order_balance_due", order, cause=timer_id, at=timer.due, amount=amount, due=due
+    )
+
+
+def _balance_expiry(order: OrderItem, timer: OrderTimer, timer_id: str) -> None:
+    if order.balance_ref or order.balance_due_at != timer.basis:
+        return
+    lifecycle.cancel_for_unpaid_balance(order.order_id)  # the ``cancelled`` event then refunds per policy
+
+
 _TIMERS: dict[str, Callable[[OrderItem, OrderTimer, str], None]] = {
     "payment_expiry": _payment_expiry,
     "acceptance_timeout": _acceptance_timeout,
@@ -265,6 +307,8 @@ _TIMERS: dict[str, Callable[[OrderItem, OrderTimer, str], None]] = {
     "not_arrived": _not_arrived,
     "auto_complete": _auto_complete,
     "review_request": _review_request,
+    "balance_reminder": _balance_reminder,
+    "balance_expiry": _balance_expiry,
 }
 
 

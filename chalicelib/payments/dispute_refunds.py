@@ -11,8 +11,14 @@ status) and an admin gives money back. It follows the three steps of every refun
 - **Idempotent**: the claim's purpose is ``admin#<hash of the Idempotency-Key>``: the same key
   and body finds the claim and answers it again (replayed); the same key with another amount or
   reason is 422 ``idempotency_key_reused``.
-- **Ledger**: Stripe's answer is recorded with the lines ``dispute_refunds`` (the platform's
-  expense) / ``stripe_balance`` in one transaction, so the order's ledger still sums to zero.
+- **Ledger**: where the money comes from is decided in the claim's transaction and kept on the
+  claim (``ledger_source``): before completion, from the customer's ``prepayment`` (completion
+  then books only what is left, :func:`refunded_before_completion`); inside the dispute window,
+  a ``reversal`` of the completion in the same transaction (the workers' pending shares and the
+  commission give it back, conditional on the share not being released meanwhile); after it,
+  the platform's ``expense`` (``dispute_refunds``). Stripe's answer is booked with
+  ``customer_prepayments`` (or ``dispute_refunds``) / ``stripe_balance``, so every transaction
+  sums to zero.
 - **Audit**: the audit entry is in the claim's transaction.
 """
 
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -30,14 +37,15 @@ from chalicelib.audit import Actor, AuditItem
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models.base import MainItem, cancellation_reasons, transact_write
 from chalicelib.models.orders import OrderItem
-from chalicelib.models.payments import PaymentItem, RefundItem
+from chalicelib.models.payments import LedgerEntryItem, PaymentItem, RefundItem
 from chalicelib.observability import metrics
 from chalicelib.orders.access import load_order
 from chalicelib.payments import ledger
 from chalicelib.payments.messages import tell_customer, yuan
 from chalicelib.payments.refunds import _at_stripe, _new_claim
+from chalicelib.payouts.balance import book_reversal
 
-__all__ = ["REFUNDABLE", "AdminRefund", "RefundedTotalItem", "refund_order"]
+__all__ = ["REFUNDABLE", "AdminRefund", "RefundedTotalItem", "refund_order", "refunded_before_completion"]
 
 REFUNDABLE = frozenset({"finished", "completed", "disputed"})
 """The job was done (or contested): earlier, a cancellation refunds under the policy instead."""
@@ -91,6 +99,27 @@ def _refunded(order_id: str) -> tuple[int, bool]:
     return int(item.total), True
 
 
+def refunded_before_completion(order_id: str) -> tuple[int, Any]:
+    """(fen of admin refunds taken from the prepayment, the condition that keeps it so): the
+    completion books the price less this, in a transaction with the condition, so a refund
+    claimed meanwhile makes the completion read again."""
+    total, counted = _refunded(order_id)
+    pk, sk = RefundedTotalItem.key(order_id)
+    if not counted:
+        return 0, (RefundedTotalItem, pk, sk, RefundedTotalItem.pk.does_not_exist())
+    return total, (RefundedTotalItem, pk, sk, RefundedTotalItem.total == total)
+
+
+def _source(order_id: str, amount: int) -> tuple[str, list[ledger.Line] | None]:
+    """Where an admin refund's money comes from (see the module docstring) and the reversal lines."""
+    from chalicelib.payouts.balance import reversal_lines
+
+    if not any(entry.kind == "completion" for entry in ledger.entries_of(order_id).entries):
+        return "prepayment", None
+    lines = reversal_lines(order_id, amount)
+    return ("reversal", lines) if lines else ("expense", None)
+
+
 def _paid(order: OrderItem) -> tuple[int, str]:
     try:
         payment = PaymentItem.get(*PaymentItem.key(order.order_id), consistent_read=True)
@@ -140,6 +169,8 @@ def refund_order(order_id: str, amount: int, reason: str, actor: Actor, idempote
     if total + amount > paid:
         raise Conflict("refund_exceeds_paid", refundable=paid - total, details=[{"refundable": paid - total}])
     claim = _new_claim(order_id, purpose, intent_id, amount, reason)
+    source, reversal = _source(order_id, amount)
+    claim.ledger_source = source
     entry = audit.entry(
         actor_id=actor.user_id,
         actor_role=actor.role,
@@ -164,6 +195,16 @@ def refund_order(order_id: str, amount: int, reason: str, actor: Actor, idempote
                 else RefundedTotalItem.pk.does_not_exist(),
             )
             tx.save(entry, condition=AuditItem.pk.does_not_exist())
+            completion_pk, completion_sk = LedgerEntryItem.key(order_id, f"complete-{order_id}", 0)
+            if source == "prepayment":  # completion reads the total: not completed meanwhile
+                tx.condition_check(
+                    LedgerEntryItem,
+                    completion_pk,
+                    completion_sk,
+                    condition=LedgerEntryItem.pk.does_not_exist(),
+                )
+            elif reversal:
+                book_reversal(tx, order_id, claim.refund_id, reversal)
     except TransactWriteError as error:
         if "ConditionalCheckFailed" in cancellation_reasons(error)[:1]:  # the same key, a moment ago
             return refund_order(order_id, amount, reason, actor, idempotency_key)
@@ -185,12 +226,17 @@ def refund_order(order_id: str, amount: int, reason: str, actor: Actor, idempote
 
 def _book(tx: TransactWrite, claim: RefundItem) -> None:
     """The refund's ledger lines, with Stripe's answer on the claim."""
+    amount = int(claim.amount)
     ledger.record(
         tx,
         order_id=claim.order_id,
         txn_id=f"refund-{claim.refund_id}",
         kind="dispute_refund",
-        lines=ledger.dispute_refund_lines(int(claim.amount)),
+        lines=(
+            ledger.dispute_refund_lines(amount)
+            if claim.ledger_source in (None, "expense")
+            else ledger.prepayment_refund_lines(amount)
+        ),
         at=clock.iso(),
         ref=claim.refund_id,
     )

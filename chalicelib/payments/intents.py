@@ -56,6 +56,7 @@ __all__ = [
     "view_of",
 ]
 
+BALANCE_PAYABLE = frozenset({"paid", "assigned"})
 RETRY_AFTER = frozenset({"failed", "canceled"})
 """A new pay call after these starts a new attempt (the old intent cannot be paid any more)."""
 _ROUNDS = 4
@@ -80,19 +81,19 @@ class PaymentView:
         return asdict(self)
 
 
-def intent_key(order_id: str, attempt: int) -> str:
+def intent_key(order_id: str, attempt: int, stage: str | None = None) -> str:
     """The idempotency key of attempt ``attempt``'s intent (every retry of it sends the same)."""
-    return f"jz-pi-{order_id}-{attempt}"
+    return f"jz-pi-{order_id}-{stage}-{attempt}" if stage else f"jz-pi-{order_id}-{attempt}"
 
 
 def cancel_key(intent_id: str) -> str:
     return f"jz-pi-cancel-{intent_id}"
 
 
-def load_payment(order_id: str) -> PaymentItem | None:
-    """The order's payment item (consistent), or ``None`` before the first pay call."""
+def load_payment(order_id: str, stage: str | None = None) -> PaymentItem | None:
+    """The order's payment item (consistent) of ``stage``, or ``None`` before its first pay call."""
     try:
-        return PaymentItem.get(*PaymentItem.key(order_id), consistent_read=True)
+        return PaymentItem.get(*PaymentItem.key(order_id, stage), consistent_read=True)
     except PaymentItem.DoesNotExist:
         return None
 
@@ -100,7 +101,7 @@ def load_payment(order_id: str) -> PaymentItem | None:
 def payment_by_id(payment_id: str) -> PaymentItem | None:
     """The payment whose current attempt is ``payment_id`` (gsi1), re-read consistently."""
     for found in PaymentItem.gsi1.query(PaymentItem.lookup_key(payment_id), limit=1):
-        current = load_payment(found.order_id)
+        current = load_payment(found.order_id, found.stage)
         return current if current is not None and current.payment_id == payment_id else None
     return None
 
@@ -168,11 +169,19 @@ def _replay(seen: PayIdempotencyItem, body_hash: str) -> PaymentView:
     return PaymentView(**dict(seen.response))
 
 
-def _payable(order: OrderItem) -> None:
-    """409 unless ``order`` can be paid now."""
+def _payable(order: OrderItem) -> tuple[str | None, int]:
+    """What the customer pays now: ``(stage, amount)``; 409 unless ``order`` can be paid now.
+
+    A live-in order booked with a deposit (docs/live-in.md) is paid twice: its deposit first
+    (stage ``None``: the order becomes ``paid``), then its balance (stage ``balance``) until due.
+    """
     status = effective_status(order, clock.now())
     if status == "pending_payment":
-        return
+        return None, int(order.deposit_amount or order.price_amount)
+    if order.balance_amount and not order.balance_ref and status in BALANCE_PAYABLE:
+        if clock.iso() >= str(order.balance_due_at):
+            raise Conflict("payment_window_closed")
+        return "balance", int(order.balance_amount)
     if order.status == "pending_payment":
         raise Conflict("payment_window_closed")
     if order.payment_ref:
@@ -184,10 +193,10 @@ def _pay(order_id: str, customer_id: str, method: Method) -> PaymentView:
     order = order_for(order_id, customer_id, "customer", consistent=True).order
     provider = gateway.provider()
     for _ in range(_ROUNDS):
-        _payable(order)
-        payment = load_payment(order_id)
+        stage, amount = _payable(order)
+        payment = load_payment(order_id, stage)
         if payment is None:
-            payment = _claim(order, method)
+            payment = _claim(order, method, stage, amount)
         elif payment.status == "succeeded":
             raise Conflict("already_paid")
         elif payment.method != method or payment.status in RETRY_AFTER:
@@ -215,20 +224,21 @@ def _request(payment: PaymentItem, order: OrderItem) -> IntentRequest:
     )
 
 
-def _claim(order: OrderItem, method: str) -> PaymentItem | None:
-    """Attempt 1, unless a concurrent call claimed it first (then ``None``: read it)."""
+def _claim(order: OrderItem, method: str, stage: str | None, amount: int) -> PaymentItem | None:
+    """Attempt 1 of ``stage``, unless a concurrent call claimed it first (then ``None``: read it)."""
     now_iso = clock.iso()
     payment_id = new_id("pay")
     item = PaymentItem(
-        *PaymentItem.key(order.order_id),
+        *PaymentItem.key(order.order_id, stage),
+        stage=stage,
         order_id=order.order_id,
         customer_id=order.customer_id,
         payment_id=payment_id,
         attempt=1,
         method=method,
-        amount=int(order.price_amount),
+        amount=amount,
         currency=order.currency,
-        idempotency_key=intent_key(order.order_id, 1),
+        idempotency_key=intent_key(order.order_id, 1, stage),
         status="creating",
         version=1,
         created_at=now_iso,
@@ -288,7 +298,7 @@ def _supersede(payment: PaymentItem, order: OrderItem, method: str) -> PaymentIt
                 PaymentItem.attempt.set(attempt),
                 PaymentItem.payment_id.set(payment_id),
                 PaymentItem.method.set(method),
-                PaymentItem.idempotency_key.set(intent_key(order.order_id, attempt)),
+                PaymentItem.idempotency_key.set(intent_key(order.order_id, attempt, payment.stage)),
                 PaymentItem.intent_id.remove(),
                 PaymentItem.failure_code.remove(),
                 PaymentItem.status.set("creating"),
@@ -311,7 +321,7 @@ def _record(payment: PaymentItem, intent: Intent) -> PaymentItem | None:
     try:
         with transact_write() as tx:
             tx.update(
-                PaymentItem(*PaymentItem.key(payment.order_id)),
+                PaymentItem(*PaymentItem.key(payment.order_id, payment.stage)),
                 actions=[
                     PaymentItem.intent_id.set(intent.intent_id),
                     PaymentItem.status.set(intent.status),
@@ -322,7 +332,7 @@ def _record(payment: PaymentItem, intent: Intent) -> PaymentItem | None:
             tx.save(_pointer(payment, intent.intent_id, now_iso), condition=IntentItem.pk.does_not_exist())
     except TransactWriteError:
         pass  # recorded already (a concurrent call or a webhook), or superseded: read and see
-    current = load_payment(payment.order_id)
+    current = load_payment(payment.order_id, payment.stage)
     if current is None or int(current.attempt) != int(payment.attempt):
         return None
     if current.intent_id != intent.intent_id:
@@ -342,6 +352,7 @@ def _pointer(payment: PaymentItem, intent_id: str, now_iso: str) -> IntentItem:
         attempt=int(payment.attempt),
         method=payment.method,
         created_at=now_iso,
+        stage=payment.stage,
     )
 
 
@@ -351,7 +362,7 @@ def adopt_intent(payment: PaymentItem, intent_id: str) -> None:
     try:
         with transact_write() as tx:
             tx.update(
-                PaymentItem(*PaymentItem.key(payment.order_id)),
+                PaymentItem(*PaymentItem.key(payment.order_id, payment.stage)),
                 actions=[PaymentItem.intent_id.set(intent_id), PaymentItem.updated_at.set(now_iso)],
                 condition=(PaymentItem.attempt == int(payment.attempt))
                 & PaymentItem.intent_id.does_not_exist(),

@@ -22,6 +22,9 @@ Transactions, each written in the same DynamoDB transaction as the state change 
   commission (the admin settings' ``commission_basis_points``) and the worker's ``pending`` share;
 - ``refund-<refund id>``: ``mark_refunded`` (``cancelled → refunded``): the prepayment is
   released, the refund leaves the Stripe balance, the fee (if any) is revenue;
+- ``early-end-<refund id>``: a live-in term ended early returns the days not served (the
+  prepayment of those days released, the refund leaving the Stripe balance; completion then
+  books only the price of the days served);
 - ``unowed-<intent>`` / ``return-<intent>``: a payment for an order that could not take it (paid
   after expiry, a second payment, a cancelled order) and its automatic refund;
 - ``refund-<refund id>`` of kind ``dispute_refund``: an admin's refund of a done job
@@ -58,12 +61,14 @@ __all__ = [
     "charge_lines",
     "completion_lines",
     "entries_of",
+    "prepayment_refund_lines",
     "record",
     "record_charge",
     "record_completion",
     "record_refund",
     "refund_lines",
     "return_lines",
+    "split_completion_lines",
     "unowed_lines",
     "worker_earnings_key",
 ]
@@ -137,6 +142,32 @@ def refund_lines(paid: int, refund: int) -> list[Line]:
             Line("cancellation_fees", -(paid - refund)),
         ]
     )
+
+
+def split_completion_lines(
+    amount: int, shares: list[tuple[str, int]], *, city: str | None = None
+) -> list[Line]:
+    """:func:`completion_lines` of a live-in term served by several workers (a replacement):
+    the workers' share is split by the days each served (``shares``: ``(worker_id, days)``, the
+    last worker taking the remainder of the rounding, so not a fen is lost)."""
+    from chalicelib.settings.current import current_settings
+
+    take = current_settings(city).commission(amount)
+    net = amount - take
+    total_days = sum(days for _, days in shares) or 1
+    lines = [Line("customer_prepayments", amount), Line("platform_commission", -take)]
+    paid = 0
+    for index, (worker_id, days) in enumerate(shares):
+        part = net - paid if index == len(shares) - 1 else net * days // total_days
+        paid += part
+        lines.append(Line("worker_payable", -part, worker_id=worker_id, earning_status="pending"))
+    return balanced(lines)
+
+
+def prepayment_refund_lines(refund: int) -> list[Line]:
+    """Money held for the customer goes back to her: a live-in term's days not served, or an
+    admin refund taken from the prepayment (before completion, or from a reversed completion)."""
+    return balanced([Line("customer_prepayments", refund), Line("stripe_balance", -refund)])
 
 
 def unowed_lines(amount: int) -> list[Line]:
@@ -220,15 +251,29 @@ def record_charge(tx: TransactWrite, *, order_id: str, intent_id: str, amount: i
 
 
 def record_completion(
-    tx: TransactWrite, *, order_id: str, worker_id: str, amount: int, at: str, city: str | None = None
+    tx: TransactWrite,
+    *,
+    order_id: str,
+    worker_id: str,
+    amount: int,
+    at: str,
+    city: str | None = None,
+    shares: list[tuple[str, int]] | None = None,
 ) -> None:
-    """Book a completed order: commission and the worker's pending share (inside the completion)."""
+    """Book a completed order: commission and the worker's pending share (inside the completion).
+
+    ``shares`` (a live-in term several workers served): the share split by days served.
+    """
     record(
         tx,
         order_id=order_id,
         txn_id=f"complete-{order_id}",
         kind="completion",
-        lines=completion_lines(amount, worker_id, city=city),
+        lines=(
+            split_completion_lines(amount, shares, city=city)
+            if shares
+            else completion_lines(amount, worker_id, city=city)
+        ),
         at=at,
     )
 

@@ -71,11 +71,18 @@ def _locate(intent: Intent) -> IntentItem | None:
     except IntentItem.DoesNotExist:
         pass
     order_id, payment_id = intent.metadata.get("order_id"), intent.metadata.get("payment_id")
-    payment = load_payment(order_id) if order_id else None
-    if payment is None or not payment_id:
+    if not order_id or not payment_id:
         return None
-    known = {payment.payment_id} | {str(a.get("payment_id")) for a in payment.attempts or []}
-    if payment_id not in known:
+    for stage in (None, "balance"):  # a live-in order's deposit, then its balance
+        payment = load_payment(order_id, stage)
+        known = (
+            {payment.payment_id} | {str(a.get("payment_id")) for a in payment.attempts or []}
+            if payment
+            else set()
+        )
+        if payment is not None and payment_id in known:
+            break
+    else:
         return None
     if payment.payment_id == payment_id and not payment.intent_id:
         adopt_intent(payment, intent.intent_id)  # the create's answer never reached us
@@ -87,6 +94,7 @@ def _locate(intent: Intent) -> IntentItem | None:
         attempt=int(intent.metadata.get("attempt") or 0),
         method=payment.method,
         created_at=clock.iso(),
+        stage=payment.stage,
     )
 
 
@@ -100,17 +108,19 @@ def _succeeded(obj: dict[str, Any], event_id: str, at: datetime) -> str:
     if order is None:
         logger.error("payment for a missing order", intent_id=intent.intent_id, order_id=owner.order_id)
         return "unknown_order"
-    if order.payment_ref == intent.intent_id:
+    if intent.intent_id in (order.payment_ref, order.balance_ref):
         return "already_paid"
     received = intent.amount_received or intent.amount
-    if received != int(order.price_amount) or intent.currency != order.currency:
+    stage = owner.stage
+    due = int(order.balance_amount or 0) if stage else int(order.deposit_amount or order.price_amount)
+    if received != due or intent.currency != order.currency:
         refunds.return_unowed(order.order_id, intent.intent_id, received, "amount_mismatch")
         return "refunded_amount_mismatch"
     now_iso = clock.iso()
 
     def succeeded(tx: TransactWrite) -> None:
         tx.update(
-            PaymentItem(*PaymentItem.key(order.order_id)),
+            PaymentItem(*PaymentItem.key(order.order_id, stage)),
             actions=[
                 PaymentItem.status.set("succeeded"),
                 PaymentItem.paid_intent_id.set(intent.intent_id),
@@ -121,10 +131,13 @@ def _succeeded(obj: dict[str, Any], event_id: str, at: datetime) -> str:
         )
 
     try:
-        payment_port.mark_paid(order.order_id, intent.intent_id, also=succeeded)
+        if stage:
+            payment_port.mark_balance_paid(order.order_id, intent.intent_id, also=succeeded)
+        else:
+            payment_port.mark_paid(order.order_id, intent.intent_id, also=succeeded)
     except Conflict as refused:
         reason = "late_payment" if refused.code == "payment_window_closed" else "order_not_payable"
-        if order.payment_ref:
+        if order.balance_ref if stage else order.payment_ref:
             reason = "duplicate_payment"
         refunds.return_unowed(order.order_id, intent.intent_id, received, reason)
         return f"refunded_{reason}"
@@ -140,7 +153,7 @@ def _failed(obj: dict[str, Any], event_id: str, at: datetime) -> str:
     if owner is None:
         return "unknown_intent"
     try:
-        PaymentItem(*PaymentItem.key(owner.order_id)).update(
+        PaymentItem(*PaymentItem.key(owner.order_id, owner.stage)).update(
             actions=[
                 PaymentItem.status.set("failed"),
                 PaymentItem.failure_code.set(intent.failure_code or "payment_failed"),

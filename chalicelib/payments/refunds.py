@@ -43,15 +43,19 @@ from chalicelib.payments.provider import ProviderRejected, RefundRequest
 
 __all__ = [
     "CANCELLATION",
+    "EARLY_END",
     "RefundFailed",
     "RefundOutcome",
     "refund_cancelled_order",
+    "refund_early_end",
     "refund_key",
     "refunds_of",
     "return_unowed",
+    "split_refund",
 ]
 
 CANCELLATION = "cancellation"
+EARLY_END = "early_end"
 ACCEPTED = frozenset({"pending", "succeeded"})
 
 
@@ -194,7 +198,7 @@ def refund_cancelled_order(order_id: str) -> RefundOutcome:
     if order is None:
         raise NotFound()
     if order.status == "refunded":
-        done = _load(order_id, CANCELLATION)
+        done = _load(order_id, CANCELLATION) or _load(order_id, f"{CANCELLATION}#balance")
         return RefundOutcome(
             order_id,
             "already_refunded",
@@ -213,19 +217,40 @@ def refund_cancelled_order(order_id: str) -> RefundOutcome:
     amount = int(order.refund_amount or 0)
     if amount <= 0:
         return RefundOutcome(order_id, "nothing_owed")
-    claim = _claim_cancellation(order, amount)
-    claim = _at_stripe(claim)
-    payment_port.mark_refunded(order_id, claim.refund_id)
+    claims = [
+        _at_stripe(_claim_cancellation(order, part, purpose, intent_id))
+        for purpose, intent_id, part in split_refund(order, amount, CANCELLATION)
+    ]
+    payment_port.mark_refunded(order_id, claims[0].refund_id)
     metrics.add_metric(name="OrdersRefunded", unit="Count", value=1)
-    return RefundOutcome(order_id, "refunded", refund_id=claim.refund_id, amount=amount, status=claim.status)
+    return RefundOutcome(
+        order_id, "refunded", refund_id=claims[0].refund_id, amount=amount, status=claims[0].status
+    )
 
 
-def _claim_cancellation(order: OrderItem, amount: int) -> RefundItem:
-    """The order's cancellation refund claim, put while the order is ``cancelled`` (or the existing one)."""
-    existing = _load(order.order_id, CANCELLATION)
+def split_refund(order: OrderItem, amount: int, purpose: str) -> list[tuple[str, str, int]]:
+    """``(purpose, intent, amount)`` of each refund ``amount`` takes: one per payment it comes back
+    from, the balance (尾款) of a live-in order first, then its deposit (or the whole price)."""
+    sources: list[tuple[str, str, int]] = []
+    if order.balance_ref:
+        sources.append((f"{purpose}#balance", str(order.balance_ref), int(order.balance_amount or 0)))
+    if order.payment_ref:
+        sources.append((purpose, str(order.payment_ref), int(order.deposit_amount or order.price_amount)))
+    parts, left = [], amount
+    for part_purpose, intent_id, paid in sources:
+        take = min(left, paid)
+        if take > 0:
+            parts.append((part_purpose, intent_id, take))
+            left -= take
+    return parts
+
+
+def _claim_cancellation(order: OrderItem, amount: int, purpose: str, intent_id: str) -> RefundItem:
+    """A cancellation refund claim, put while the order is ``cancelled`` (or the existing one)."""
+    existing = _load(order.order_id, purpose)
     if existing is not None:
         return existing
-    claim = _new_claim(order.order_id, CANCELLATION, str(order.payment_ref), amount, "cancellation")
+    claim = _new_claim(order.order_id, purpose, intent_id, amount, "cancellation")
     try:
         with transact_write() as tx:
             tx.save(claim, condition=RefundItem.pk.does_not_exist())
@@ -233,11 +258,73 @@ def _claim_cancellation(order: OrderItem, amount: int) -> RefundItem:
                 OrderItem, *OrderItem.key(order.order_id), condition=OrderItem.status == "cancelled"
             )
     except TransactWriteError:
-        existing = _load(order.order_id, CANCELLATION)
+        existing = _load(order.order_id, purpose)
         if existing is None:
             raise Conflict("invalid_status", status="unknown") from None
         return existing
     return claim
+
+
+# -- a live-in term ended early ---------------------------------------------------------------
+
+
+def refund_early_end(order_id: str) -> RefundOutcome:
+    """Return what a live-in order ended early owes (its ``early_end_refund``), once.
+
+    The same three steps as a cancellation's refund (claim with a persisted key, Stripe, book):
+    the claim is put only while the order owes exactly that amount, and its ledger lines are
+    booked with Stripe's answer. Safe to call again (the ``term_ended_early`` event's consumer
+    does, on every delivery).
+    """
+    order = load_order(order_id, consistent=True)
+    if order is None:
+        raise NotFound()
+    amount = int(order.early_end_refund or 0)
+    if not order.payment_ref or amount <= 0:
+        return RefundOutcome(order_id, "nothing_owed")
+    claims = []
+    for purpose, intent_id, part in split_refund(order, amount, EARLY_END):
+        claim = _load(order_id, purpose)
+        if claim is None:
+            claim = _new_claim(order_id, purpose, intent_id, part, "term_ended_early")
+            try:
+                with transact_write() as tx:
+                    tx.save(claim, condition=RefundItem.pk.does_not_exist())
+                    tx.condition_check(
+                        OrderItem, *OrderItem.key(order_id), condition=OrderItem.early_end_refund == amount
+                    )
+            except TransactWriteError:
+                claim = _load(order_id, purpose)
+                if claim is None:
+                    raise Conflict("invalid_status", status="unknown") from None
+        claims.append(claim)
+    if all(claim.status in ACCEPTED for claim in claims):
+        return RefundOutcome(
+            order_id,
+            "already_refunded",
+            refund_id=claims[0].refund_id,
+            amount=amount,
+            status=claims[0].status,
+        )
+    claims = [_at_stripe(claim, also=_book_early_end) for claim in claims]
+    first = claims[0]
+    tell_customer(
+        order, "payment_returned", cause=first.refund_id, at=_at(first.created_at), amount=yuan(amount)
+    )
+    metrics.add_metric(name="TermsRefundedEarly", unit="Count", value=1)
+    return RefundOutcome(order_id, "refunded", refund_id=first.refund_id, amount=amount, status=first.status)
+
+
+def _book_early_end(tx: TransactWrite, claim: RefundItem) -> None:
+    ledger.record(
+        tx,
+        order_id=claim.order_id,
+        txn_id=f"early-end-{claim.refund_id}",
+        kind="early_end_refund",
+        lines=ledger.prepayment_refund_lines(int(claim.amount)),
+        at=clock.iso(),
+        ref=claim.refund_id,
+    )
 
 
 def _at(iso: str) -> datetime:

@@ -14,6 +14,7 @@ import contextlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -31,8 +32,10 @@ from chalicelib.payouts.rules import payout_rules
 __all__ = [
     "Balance",
     "balance_of",
+    "book_reversal",
     "project",
     "release_matured",
+    "reversal_lines",
     "reverse_pending",
     "withdrawal_partition",
 ]
@@ -193,23 +196,20 @@ def _window() -> Any:
     return timedelta(days=payout_rules().dispute_window_days)
 
 
-def reverse_pending(order_id: str, amount: int, ref: str) -> int:
-    """Take back ``amount`` fen of a completed order's price while the worker's share is pending.
+def reversal_lines(order_id: str, amount: int) -> list[Line] | None:
+    """The lines that take ``amount`` fen of a completed order's price back into
+    ``customer_prepayments`` while the workers' shares are pending, or None when there is nothing
+    to reverse: no completion yet, the dispute window over, or the share released already.
 
-    For a refund or a dispute decided inside the dispute window: the completion is reversed in
-    proportion (the worker's share and the commission) into ``customer_prepayments``, from where
-    the refund pays the customer. Booked once per ``ref``; 409 ``earning_released`` once the
-    share is available, 422-like 409 ``reversal_too_large`` above what is left. Returns the fen
-    taken from the worker's pending share.
+    The completion is reversed in proportion: each worker's pending share and the commission.
+    409 ``reversal_too_large`` above what is left of the price.
     """
     view = ledger.entries_of(order_id)
     completion = [entry for entry in view.entries if entry.kind == "completion"]
-    if not completion:
-        raise NotFound()
-    if any(entry.kind == "release" for entry in view.entries):
-        raise Conflict("earning_released")
-    worker_line = next(entry for entry in completion if entry.account == WORKER_ACCOUNT)
-    worker_id = str(worker_line.worker_id)
+    if not completion or any(entry.kind == "release" for entry in view.entries):
+        return None
+    if clock.now() >= datetime.fromisoformat(completion[0].at) + _window():
+        return None
     gross = next(entry.amount for entry in completion if entry.account == "customer_prepayments")
     reversed_gross = -sum(
         entry.amount
@@ -217,37 +217,58 @@ def reverse_pending(order_id: str, amount: int, ref: str) -> int:
         if entry.kind == "reversal" and entry.account == "customer_prepayments"
     )
     left_gross = gross - reversed_gross
-    pending, _ = _pending_share(order_id, worker_id)
     if not 0 < amount <= left_gross:
         raise Conflict("reversal_too_large")
-    worker_part = pending if amount == left_gross else min(pending, amount * -worker_line.amount // gross)
-    lines = [
-        Line(WORKER_ACCOUNT, worker_part, worker_id=worker_id, earning_status="pending"),
-        Line("platform_commission", amount - worker_part),
-        Line("customer_prepayments", -amount),
-    ]
-    release_pk, release_sk = LedgerEntryItem.key(order_id, f"release-{order_id}", 0)
+    lines = []
+    for share in (entry for entry in completion if entry.account == WORKER_ACCOUNT):
+        worker_id = str(share.worker_id)
+        pending = -sum(
+            entry.amount
+            for entry in view.entries
+            if entry.worker_id == worker_id and entry.earning_status == "pending"
+        )
+        part = pending if amount == left_gross else min(pending, amount * -share.amount // gross)
+        if part:
+            lines.append(Line(WORKER_ACCOUNT, part, worker_id=worker_id, earning_status="pending"))
+    taken = sum(line.amount for line in lines)
+    return [*lines, Line("platform_commission", amount - taken), Line("customer_prepayments", -amount)]
 
-    def build(tx: TransactWrite) -> None:
-        tx.condition_check(
-            LedgerEntryItem, release_pk, release_sk, condition=LedgerEntryItem.pk.does_not_exist()
-        )
-        ledger.record(
-            tx,
-            order_id=order_id,
-            txn_id=f"reverse-{order_id}-{ref}",
-            kind="reversal",
-            lines=lines,
-            at=clock.iso(),
-            ref=ref,
-        )
+
+def book_reversal(tx: TransactWrite, order_id: str, ref: str, lines: list[Line]) -> None:
+    """Add the reversal to ``tx``, conditional on the share not being released meanwhile."""
+    release_pk, release_sk = LedgerEntryItem.key(order_id, f"release-{order_id}", 0)
+    tx.condition_check(LedgerEntryItem, release_pk, release_sk, condition=LedgerEntryItem.pk.does_not_exist())
+    ledger.record(
+        tx,
+        order_id=order_id,
+        txn_id=f"reverse-{order_id}-{ref}",
+        kind="reversal",
+        lines=lines,
+        at=clock.iso(),
+        ref=ref,
+    )
+
+
+def reverse_pending(order_id: str, amount: int, ref: str) -> int:
+    """Take back ``amount`` fen of a completed order's price while the worker's share is pending.
+
+    For a refund or a dispute decided inside the dispute window (:func:`reversal_lines`), from
+    where the refund pays the customer. Booked once per ``ref``; 404 without a completion, 409
+    ``earning_released`` once the window is over or the share available, ``reversal_too_large``
+    above what is left. Returns the fen taken from the workers' pending shares.
+    """
+    if not any(entry.kind == "completion" for entry in ledger.entries_of(order_id).entries):
+        raise NotFound()
+    lines = reversal_lines(order_id, amount)
+    if lines is None:
+        raise Conflict("earning_released")
 
     try:
-        commit(build)
+        commit(lambda tx: book_reversal(tx, order_id, ref, lines))
     except TransactWriteError as error:
         from chalicelib.models.base import cancellation_reasons
 
         if cancellation_reasons(error)[0] == "ConditionalCheckFailed":
             raise Conflict("earning_released") from None
         raise Conflict("reversal_recorded") from None
-    return worker_part
+    return sum(line.amount for line in lines if line.account == WORKER_ACCOUNT)

@@ -6,6 +6,11 @@ rule, :func:`chalicelib.scheduling.slots.check_start`. Every path that puts a jo
 day asks :func:`check_booking`: booking, accepting from the pool, and moving a job (a reschedule
 or an admin's reassignment, which leave the job's own reservation out with ``ignore_order_id``).
 
+A live-in term holds whole days on the worker-day guard itself (``term_order``): the guard is read
+in the same BatchGetItem and a held day is one job from midnight to midnight. :func:`check_term`
+is the rule for a term (every day free of other terms and of blocking visits), used by live-in
+booking, pool acceptance, extension and replacement (docs/live-in.md).
+
 Reads, at most two round trips whatever the worker's history:
 
 1. one BatchGetItem for the worker's profile (verified? which skills and areas?), her
@@ -32,6 +37,7 @@ from chalicelib.catalog.services import ServiceView, get_service, is_bookable
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models.accounts import AddressItem
 from chalicelib.models.base import MainItem
+from chalicelib.models.orders import CalendarGuardItem
 from chalicelib.models.workers import AvailabilityItem, ReservationItem, WorkerProfileItem
 from chalicelib.scheduling.slots import (
     RULES,
@@ -49,8 +55,12 @@ __all__ = [
     "SERVICE_CACHE_SECONDS",
     "Place",
     "Slot",
+    "TermDays",
     "check_booking",
+    "check_term",
     "free_slots",
+    "guards",
+    "live_in_busy",
     "place_of",
     "place_of_snapshot",
 ]
@@ -164,6 +174,19 @@ def _job(item: ReservationItem) -> Job:
     return Job(datetime.fromisoformat(item.start), datetime.fromisoformat(item.end), at, hold_until)
 
 
+def _term_job(day: date, guard: CalendarGuardItem | None, ignore_order_id: str | None) -> Job | None:
+    """The whole day as one job when a live-in order holds it (docs/live-in.md), else None."""
+    if guard is None or not guard.term_order or guard.term_order == ignore_order_id:
+        return None
+    midnight = datetime.combine(day, datetime.min.time(), tzinfo=clock.SHANGHAI)
+    hold_until = (
+        datetime.fromtimestamp(float(guard.term_hold_until), clock.SHANGHAI)
+        if guard.term_hold_until is not None
+        else None
+    )
+    return Job(midnight, midnight + timedelta(days=1), None, hold_until)
+
+
 def _plan(
     worker_id: str,
     day: date,
@@ -171,10 +194,12 @@ def _plan(
     *,
     consistent: bool,
     ignore_order_id: str | None = None,
+    guard: CalendarGuardItem | None = None,
 ) -> DayPlan:
     """The day's windows and, if there are any, its reservations (the one Query).
 
     ``ignore_order_id``'s own reservation is left out: a job being moved does not block itself.
+    A live-in term holding the day (on its ``guard``) is one job from midnight to midnight.
     """
     weekly = dict(availability.weekly or {}) if availability else {}
     exceptions = list(availability.exceptions or []) if availability else []
@@ -187,7 +212,8 @@ def _plan(
         consistent_read=consistent,
     )
     jobs = tuple(_job(item) for item in reservations if item.order_id != ignore_order_id)
-    return DayPlan(day, windows, jobs)
+    term = _term_job(day, guard, ignore_order_id)
+    return DayPlan(day, windows, (*jobs, term) if term else jobs)
 
 
 def _check_day(day: date, today: date) -> None:
@@ -217,9 +243,11 @@ def free_slots(
     service = _service(service_id)
     profile_key = WorkerProfileItem.key(worker_id)
     availability_key = AvailabilityItem.key(worker_id)
+    guard_key = CalendarGuardItem.key(worker_id, day.isoformat())
     wanted: list[tuple[type[MainItem], tuple[str, str]]] = [
         (WorkerProfileItem, profile_key),
         (AvailabilityItem, availability_key),
+        (CalendarGuardItem, guard_key),
     ]
     address_key = AddressItem.key(caller_id, address_id) if caller_id and address_id else None
     if address_key:
@@ -231,7 +259,7 @@ def free_slots(
             raise NotFound()
         place = place_of(found[address_key])
     _verified_worker(found.get(profile_key), service.category, place)
-    plan = _plan(worker_id, day, found.get(availability_key), consistent=False)
+    plan = _plan(worker_id, day, found.get(availability_key), consistent=False, guard=found.get(guard_key))
     length = timedelta(minutes=service.duration_minutes)
     starts = free_starts(plan, service.duration_minutes, at=place.at if place else None, now=now)
     return service, [Slot(start, start + length) for start in starts]
@@ -256,15 +284,100 @@ def check_booking(
     same day: read the worker-day guard *before* this check and condition the write on it.
     """
     profile_key, availability_key = WorkerProfileItem.key(worker_id), AvailabilityItem.key(worker_id)
+    day = local_day(start)
+    guard_key = CalendarGuardItem.key(worker_id, day.isoformat())
     found = _batch_get(
-        [(WorkerProfileItem, profile_key), (AvailabilityItem, availability_key)], consistent=True
+        [
+            (WorkerProfileItem, profile_key),
+            (AvailabilityItem, availability_key),
+            (CalendarGuardItem, guard_key),
+        ],
+        consistent=True,
     )
     _verified_worker(found.get(profile_key), category, place)
     plan = _plan(
         worker_id,
-        local_day(start),
+        day,
         found.get(availability_key),
         consistent=True,
         ignore_order_id=ignore_order_id,
+        guard=found.get(guard_key),
     )
     return check_start(plan, start, duration_minutes, at=place.at if place else None, now=clock.now())
+
+
+def guards(worker_id: str, days: Sequence[str]) -> dict[str, CalendarGuardItem]:
+    """The worker-day guards of ``days`` that exist (strongly consistent BatchGetItems of 100)."""
+    found: dict[str, CalendarGuardItem] = {}
+    for offset in range(0, len(days), 100):
+        chunk = {CalendarGuardItem.key(worker_id, day): day for day in days[offset : offset + 100]}
+        items = _batch_get([(CalendarGuardItem, key) for key in chunk], consistent=True)
+        found.update({chunk[key]: item for key, item in items.items()})
+    return found
+
+
+def live_in_busy(worker_ids: Sequence[str], day: date) -> set[str]:
+    """Which of ``worker_ids`` a live-in term holds on ``day`` (one BatchGetItem of their guards).
+
+    Search by date drops them: the index knows working days, not the calendar.
+    """
+    text, now = day.isoformat(), clock.now()
+    keys = {CalendarGuardItem.key(worker_id, text): worker_id for worker_id in dict.fromkeys(worker_ids)}
+    found = _batch_get([(CalendarGuardItem, key) for key in keys], consistent=False) if keys else {}
+    return {
+        keys[key]
+        for key, guard in found.items()
+        if (term := _term_job(day, guard, None)) is not None and term.blocks(now)
+    }
+
+
+@dataclass(frozen=True)
+class TermDays:
+    """What :func:`check_term` read: each day's guard version (None: no guard yet), to condition on."""
+
+    versions: dict[str, int | None]
+
+
+def check_term(
+    worker_id: str,
+    *,
+    category: str,
+    dates: Sequence[str],
+    place: Place | None,
+    ignore_order_id: str | None = None,
+) -> TermDays:
+    """Whether ``worker_id`` can live in for every day of ``dates`` (ISO dates): the guards read.
+
+    The rule of a live-in term (docs/live-in.md): no other order may hold any part of any of
+    its days: no visit reservation that still blocks (a lapsed unpaid hold does not) and no
+    other term. Her weekly hours do not apply (she lives in). Reads, strongly consistent: one
+    BatchGetItem of the profile, the availability and every day's guard, *then* one Query per
+    day of its reservations; so any booking that commits after the guards were read moves a
+    version the caller's transaction is conditioned on. 404 for a worker not verified, 422 for
+    a category or place she does not take, 409 ``slot_unavailable`` naming the first day taken.
+    """
+    profile_key = WorkerProfileItem.key(worker_id)
+    guard_keys = {day: CalendarGuardItem.key(worker_id, day) for day in dates}
+    wanted: list[tuple[type[MainItem], tuple[str, str]]] = [(WorkerProfileItem, profile_key)]
+    wanted += [(CalendarGuardItem, key) for key in guard_keys.values()]
+    found = _batch_get(wanted, consistent=True)
+    _verified_worker(found.get(profile_key), category, place)
+    now = clock.now()
+    versions: dict[str, int | None] = {}
+    for text, key in guard_keys.items():
+        day = date.fromisoformat(text)
+        guard = found.get(key)
+        versions[text] = int(guard.version) if guard is not None else None
+        term = _term_job(day, guard, ignore_order_id)
+        refusal = "overlaps_term" if term and term.blocks(now) else None
+        if refusal is None:
+            reservations = ReservationItem.query(
+                ReservationItem.partition(worker_id, text),
+                ReservationItem.sk.startswith(text),
+                consistent_read=True,
+            )
+            if any(_job(item).blocks(now) for item in reservations if item.order_id != ignore_order_id):
+                refusal = "overlaps_job"
+        if refusal:
+            raise Conflict("slot_unavailable", details=[{"field": "start_at", "code": refusal, "date": text}])
+    return TermDays(versions)

@@ -13,7 +13,14 @@ from typing import Literal
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from chalicelib.basemodel import Model
-from chalicelib.catalog.categories import CATEGORY_CODES, DEFAULT_SORT, PriceUnit, Sort, is_category
+from chalicelib.catalog.categories import (
+    CATEGORY_CODES,
+    DEFAULT_SORT,
+    Occupancy,
+    PriceUnit,
+    Sort,
+    is_category,
+)
 from chalicelib.schemas.common import ListQuery
 from chalicelib.web.schemas import StrictModel
 
@@ -39,6 +46,10 @@ _UNIT_HELP = (
 _DURATION_HELP = (
     "Minutes of one visit, or of one working day for services priced per day, month or term; "
     "for `per_hour` the shortest booking."
+)
+_OCCUPANCY_HELP = (
+    "`visit`: one slot on one day; `live_in` (住家): every whole day of the term (`per_term`) or of "
+    "the booked months (`per_month`). Left out: `live_in` for `per_term`, else `visit`."
 )
 _MAX_FEN = 100_000_000  # ¥1,000,000: far above any real price, low enough to catch a typo of 100x
 
@@ -86,6 +97,7 @@ class ServiceIn(StrictModel):
     price_max: int = Field(ge=1, le=_MAX_FEN, strict=True, description="Fen, at least `price_min`.")
     price_unit: PriceUnit = Field(description=_UNIT_HELP)
     duration_minutes: int = Field(ge=1, le=1440, strict=True, description=_DURATION_HELP)
+    occupancy: Occupancy | None = Field(None, description=_OCCUPANCY_HELP)
 
     _category = field_validator("category")(_known_category)
 
@@ -102,6 +114,7 @@ class ServicePatch(StrictModel):
     price_max: int | None = Field(None, ge=1, le=_MAX_FEN, strict=True)
     price_unit: PriceUnit | None = Field(None, description=_UNIT_HELP)
     duration_minutes: int | None = Field(None, ge=1, le=1440, strict=True)
+    occupancy: Occupancy | None = Field(None, description=_OCCUPANCY_HELP)
 
     _category = field_validator("category")(_known_category)
 
@@ -159,6 +172,7 @@ class CategoryOut(Model):
     description: str
     sub_types: list[SubTypeOut]
     price_units: list[PriceUnit] = Field(description="The units this category's services are priced in.")
+    live_in: bool = Field(False, description="Whether its services may be live-in (住家, whole days).")
 
 
 class ServiceOut(Model):
@@ -177,6 +191,7 @@ class ServiceOut(Model):
     price_unit: PriceUnit = Field(description=_UNIT_HELP)
     term_days: int | None = Field(description="Days in one term when `price_unit` is `per_term` (26).")
     duration_minutes: int = Field(description=_DURATION_HELP)
+    occupancy: Occupancy = Field("visit", description=_OCCUPANCY_HELP)
     rating: float = Field(description="Average of 1-5 stars; 0 until rated (see `rating_count`).")
     rating_count: int
     order_count: int

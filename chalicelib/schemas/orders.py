@@ -15,6 +15,7 @@ from chalicelib.web.schemas import StrictModel
 __all__ = [
     "CancelIn",
     "CancellationOut",
+    "DepositOut",
     "MoneyOut",
     "OrderAddressOut",
     "OrderIn",
@@ -22,6 +23,7 @@ __all__ = [
     "OrdersQuery",
     "PolicyOut",
     "RescheduleIn",
+    "TermOut",
     "TimelineOut",
 ]
 
@@ -46,6 +48,19 @@ class OrderIn(StrictModel):
         None, pattern=_ID, description="A chosen worker; without one the paid order goes to the pool."
     )
     notes: str | None = Field(None, max_length=500)
+    months: int | None = Field(
+        None, ge=1, le=24, description="Live-in `per_month` services: months booked (default 1)."
+    )
+    start_window_days: int | None = Field(
+        None,
+        ge=0,
+        le=31,
+        description=(
+            "Live-in: the term may start this many days either side of `start_at`'s date (a 月嫂 "
+            "around the due date); the worker's days are held for the whole window until the "
+            "customer confirms the start (`POST /v1/orders/{order_id}/term/start`)."
+        ),
+    )
 
 
 class OrdersQuery(ListQuery):
@@ -98,6 +113,32 @@ class CancellationOut(Model):
     )
 
 
+class TermOut(Model):
+    """A live-in order's term: whole days, 24 hours, from `start_date` to `last_date`."""
+
+    start_date: str = Field(description="First day (the due date while the window is open).")
+    days: int
+    last_date: str
+    price_unit: str | None = None
+    rest_days: int = Field(description="The worker's days off inside the term (still held for it).")
+    window_days: int = Field(description="± days the start may still move; 0 once confirmed.")
+    earliest_start: str
+    latest_start: str
+    held_from: str | None = Field(description="First day the worker's calendar holds for the order.")
+    held_to: str | None
+
+
+class DepositOut(Model):
+    """A live-in order paid in two: the deposit (定金) with the first `pay`, the balance (尾款) with a
+    second `pay` before `balance_due_at` (unpaid then, the order is cancelled under its policy)."""
+
+    deposit: MoneyOut
+    deposit_paid: bool
+    balance: MoneyOut
+    balance_due_at: str
+    balance_paid_at: str | None = None
+
+
 class TimelineOut(Model):
     event: str
     at: str
@@ -127,4 +168,6 @@ class OrderOut(Model):
     updated_at: str | None = None
     paid_at: str | None = None
     cancellation: CancellationOut | None = None
+    term: TermOut | None = Field(None, description="Live-in orders only.")
+    deposit: DepositOut | None = Field(None, description="Live-in orders booked with a deposit only.")
     timeline: list[TimelineOut] = Field(default_factory=list)

@@ -54,7 +54,7 @@ class RefundOut(Model):
     status: Literal["requested", "pending", "succeeded", "failed"]
     reason: str = Field(
         description="`cancellation`, or why a payment was returned: `late_payment`, `duplicate_payment`, "
-        "`order_not_payable`, `amount_mismatch`."
+        "`order_not_payable`, `amount_mismatch`; `term_ended_early` for a live-in term ended early."
     )
     created_at: str
     updated_at: str

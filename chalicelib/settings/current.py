@@ -4,8 +4,8 @@ Cached through Powertools Parameters (``chalicelib.settings.provider``); a city 
 override gets the base settings with the override's keys replaced. Consumers: commission at
 completion (``payments.ledger``), cancellation windows at booking (``orders.policy``), acceptance
 timeout and reminder offsets (``orders.workflow``), matching rounds (``orders.matching``), the
-support SLA (``support.tickets``); the withdrawal rules, dispute window and live-in deposit share
-are here for the payouts and live-in code to read.
+support SLA (``support.tickets``), the withdrawal rules and dispute window
+(``payouts.rules``), the live-in deposit share and rest days (``orders.live_in_rules``).
 """
 
 from __future__ import annotations

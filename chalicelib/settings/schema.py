@@ -130,6 +130,9 @@ class PlatformSettings(Model):
     live_in_deposit_basis_points: int = Field(
         3000, ge=0, le=10000, description="Live-in orders: deposit share."
     )
+    live_in_rest_days_per_month: int = Field(
+        4, ge=0, le=8, description="Live-in months: the worker's days off a month (still held)."
+    )
 
     @field_validator("cancellation")
     @classmethod

@@ -35,6 +35,7 @@ from chalicelib.geo import encode_geohash, haversine_km
 from chalicelib.models.accounts import AddressItem
 from chalicelib.models.workers import CertificateItem, WorkerProfileItem, WorkerSearchItem
 from chalicelib.pagination import decode_cursor, encode_cursor
+from chalicelib.scheduling import calendar
 from chalicelib.scheduling.slots import RULES, WEEKDAYS, local_day
 from chalicelib.scheduling.travel import Point
 from chalicelib.workers import nearby
@@ -334,10 +335,17 @@ def search_workers(request: SearchRequest) -> tuple[list[WorkerCard], str | None
     point = address_point(*request.address) if request.address else request.point
     if request.sort == "distance" and point is None:
         raise _invalid("sort", "point_required", "sort=distance needs address_id or lat and lng")
-    budget = ROUND_TRIPS - (1 if request.address else 0)
+    # an address costs a read; a date the read of the page's guards (live-in terms)
+    budget = ROUND_TRIPS - (1 if request.address else 0) - (1 if request.day is not None else 0)
     if request.sort == "rating":
-        return _by_rating(request, point, budget)
-    return _ranked(request, point, budget)
+        cards, cursor = _by_rating(request, point, budget)
+    else:
+        cards, cursor = _ranked(request, point, budget)
+    if request.day is not None and cards:
+        # a live-in term holds the whole day: its worker is busy (one BatchGetItem of the page's guards)
+        busy = calendar.live_in_busy([card.worker_id for card in cards], request.day)
+        cards = [card for card in cards if card.worker_id not in busy]
+    return cards, cursor
 
 
 @dataclass(frozen=True)

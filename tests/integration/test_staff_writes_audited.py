@@ -16,6 +16,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import clock
+from chalicelib.accounts.sessions import open_session
 from chalicelib.audit import AuditItem
 from chalicelib.web.routing import all_operations, is_staff_write
 from chalicelib.workflows.alerts import open_alert
@@ -100,6 +101,27 @@ def _bank_result(w: World) -> Any:
     return w.call("POST", f"/v1/admin/payout-runs/{run_id_of(run_date)}/bank-result", lines)
 
 
+def _replace(w: World) -> Any:
+    """An approved 换人 of a live-in month the customer asked to replace."""
+    from tests.integration.live_in_steps import month_scene, running_month_order
+
+    live_in = month_scene()
+    order_id = running_month_order(w.http, live_in)
+    asked = w.http.call(
+        "POST",
+        f"/v1/orders/{order_id}/term/replacement",
+        {"reason": "口味不合"},
+        token=live_in["alice"].token,
+    )
+    assert asked.status_code == 200, asked.json
+    w.admin = open_session(w.admin_id, "admin").access_token  # the clock moved past her token
+    return w.call(
+        "POST",
+        f"{ORDER}/replace".format(order_id=order_id),
+        {"worker_id": live_in["bella"], "reason": "换人"},
+    )
+
+
 def _ticket(w: World) -> str:
     _, token = account("customer")
     body = {"type": "question", "subject": "s", "body": "b"}
@@ -118,6 +140,7 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
         {"reason": "客户要求"},
     ),
     ("POST", f"{ORDER}/refund"): _refund,
+    ("POST", f"{ORDER}/replace"): _replace,
     ("POST", f"{WORKER}/approve"): lambda w: w.call(
         "POST",
         f"{WORKER}/approve".format(

@@ -113,7 +113,8 @@ def test_complaint_assigned_answered_refunded_and_rated(
     assert again.status_code == 409
 
     balances = assert_ledger_balanced()[order_id]
-    assert balances["dispute_refunds"] == 5000 and balances["stripe_balance"] == PRICE - 5000
+    # no completion was booked (the status was set): the refund came out of the prepayment
+    assert balances["customer_prepayments"] == -(PRICE - 5000) and balances["stripe_balance"] == PRICE - 5000
     assert [r["amount"] for r in stripe_fake.refunds.values()] == [5000]
     actions = {item.action for item in AuditItem.gsi2.query(f"AUDIT#TARGET#{ticket_id}")}
     assert actions == {"ticket.update", "ticket.reply"}
@@ -153,7 +154,8 @@ def test_refund_is_idempotent_and_never_more_than_paid(
     assert refund(PRICE - 15000, "k3").status_code == 201  # exactly the rest
     assert refund(1, "k4").status_code == 409
     assert len(stripe_fake.refunds) == 2
-    assert assert_ledger_balanced()[order_id]["dispute_refunds"] == PRICE
+    balances = assert_ledger_balanced()[order_id]
+    assert (balances["customer_prepayments"], balances["stripe_balance"]) == (0, 0)
 
 
 def test_a_refund_racing_another_cannot_exceed_what_was_paid(
@@ -183,7 +185,7 @@ def test_a_refund_racing_another_cannot_exceed_what_was_paid(
         dispute_refunds.refund_order(order_id, PRICE - 100, "争议", actor, "race-2")
     assert refused.value.code == "refund_changed"
     assert len(stripe_fake.refunds) == 1
-    assert assert_ledger_balanced()[order_id]["dispute_refunds"] == PRICE - 100
+    assert assert_ledger_balanced()[order_id]["stripe_balance"] == 100
 
 
 def test_refund_refusals(
