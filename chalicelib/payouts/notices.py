@@ -18,7 +18,7 @@ from chalicelib.notifications.outgoing import queue_message
 from chalicelib.notifications.templates import register, render
 from chalicelib.payments.messages import yuan
 
-__all__ = ["TEMPLATES", "tell_worker"]
+__all__ = ["TEMPLATES", "tell_worker", "text_worker"]
 
 TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     "withdrawal_paid": {
@@ -60,6 +60,18 @@ def tell_worker(item: WithdrawalItem, template: str, *, at: datetime | None = No
         rendered.body,
         notification_id=stable_id("ntf", when, key),
     )
+    text_worker(item, template, at=when, **params)
+
+
+def text_worker(item: WithdrawalItem, template: str, *, at: datetime | None = None, **params: Any) -> None:
+    """The SMS (or e-mail without a phone) about ``item``; its message id makes a retry send once.
+
+    The payout run books the inbox entry of a payment in the payment's own transaction and
+    calls this after it committed.
+    """
+    params = {"amount": yuan(int(item.amount)), "fee": yuan(int(item.fee)), **params}
+    when = at or datetime.fromisoformat(item.requested_at)
+    key = f"{template}:{item.withdrawal_id}"
     try:
         user = user_view(UserItem.get(f"USER#{item.worker_id}", "PROFILE"))
     except UserItem.DoesNotExist:

@@ -51,7 +51,7 @@ from chalicelib.payments import ledger
 from chalicelib.payments.ledger import Line
 from chalicelib.payments.messages import yuan
 from chalicelib.payouts.balance import withdrawal_partition
-from chalicelib.payouts.notices import TEMPLATES, tell_worker
+from chalicelib.payouts.notices import TEMPLATES, tell_worker, text_worker
 from chalicelib.payouts.providers import (
     PayoutRejected,
     PayoutRequest,
@@ -273,6 +273,7 @@ def settle(item: WithdrawalItem, run_id: str, result: PayoutResult, provider: st
         if current.status == "paid":
             return "skipped"  # another attempt or run booked it: paid once
         raise
+    text_worker(item, "withdrawal_paid")
     return "paid"
 
 
@@ -534,6 +535,7 @@ def _import_line(run: PayoutRunItem, line: dict[str, Any]) -> str:
             commit(build)
         except TransactWriteError:
             return "unchanged"
+        text_worker(item, "withdrawal_paid")
         return "paid"
     try:
         marker.save(condition=BankResultLineItem.pk.does_not_exist())

@@ -119,12 +119,26 @@ def status_of(withdrawal_id: str) -> str:
     return str(WithdrawalItem.get(*WithdrawalItem.key(withdrawal_id), consistent_read=True).status)
 
 
+def texts_about(template: str, urls: dict[str, str]) -> list[str]:
+    """The correlation ids (withdrawal ids) of the texts queued with ``template``."""
+    sqs, found = boto3.client("sqs"), []
+    while messages := sqs.receive_message(QueueUrl=urls["notifications"], MaxNumberOfMessages=10).get(
+        "Messages", []
+    ):
+        for message in messages:
+            envelope = json.loads(message["Body"])
+            if envelope["data"]["template"] == template:
+                found.append(str(envelope["metadata"]["correlation_id"]))
+            sqs.delete_message(QueueUrl=urls["notifications"], ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
 def payouts_made() -> int:
     return sum(1 for _ in LocalPayoutItem.scan(LocalPayoutItem.sk == "PAYOUT"))
 
 
 def test_approved_withdrawals_are_paid_once_reported_and_a_second_start_is_a_no_op(
-    runs: Runs, http: Http
+    runs: Runs, http: Http, aws: dict[str, str]
 ) -> None:
     paid = [approved_withdrawal(http) for _ in range(3)]
     _worker_id, pending_review = available_worker(http)
@@ -141,6 +155,7 @@ def test_approved_withdrawals_are_paid_once_reported_and_a_second_start_is_a_no_
         e["kind"] for e in http.call("GET", "/v1/me/notifications", token=token_of(paid[0][0])).json["items"]
     ]
     assert "withdrawal_paid" in kinds
+    assert sorted(texts_about("withdrawal_paid", aws)) == sorted(w for _, w in paid)  # one text each
 
     admin = admin_token()
     listed = http.call("GET", "/v1/admin/payout-runs", token=admin).json["items"]
@@ -162,6 +177,7 @@ def test_approved_withdrawals_are_paid_once_reported_and_a_second_start_is_a_no_
     assert runs.executions() == 1
     assert run.begin(RUN_DATE)["done"] is True
     assert payouts_made() == 3
+    assert texts_about("withdrawal_paid", aws) == []
     assert_balances_match_ledger()
 
 
