@@ -43,7 +43,7 @@ lint: $(STAMP)
 unit: $(STAMP) $(FONT)
 	$(BIN)/pytest -q -n 2 tests/unit tests/integration
 
-infra: $(STAMP)
+infra: $(STAMP) $(FONT)
 	$(BIN)/python -m infra.cdk.synth
 	$(BIN)/pytest -q tests/infrastructure
 

@@ -352,3 +352,16 @@ def test_api_stage_is_traced(resources: Resources) -> None:
 def test_unknown_consumer_function_is_a_clear_error(stacks: dict[str, JiazhengStack]) -> None:
     with pytest.raises(ValueError, match=r"registers no @app\.lambda_function"):
         stacks["dev"].api.function("no_such_function")
+
+
+def test_every_function_has_the_report_font_layer(resources: Resources) -> None:
+    """PDFs embed the CJK font from /opt/fonts (``chalicelib.reports.fonts.CANDIDATES``)."""
+    from chalicelib.reports.fonts import CANDIDATES
+
+    layers = {name for name, r in resources.items() if r["Type"] == "AWS::Lambda::LayerVersion"}
+    assert len(layers) == 1
+    functions = {name: r for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    assert functions
+    for name, function in functions.items():
+        assert function["Properties"]["Layers"] == [{"Ref": next(iter(layers))}], name
+    assert any(path.startswith("/opt/fonts/") for path in CANDIDATES)

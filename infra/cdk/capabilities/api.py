@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,29 @@ API_HANDLER = "APIHandler"
 SAM_FUNCTION = "AWS::Serverless::Function"
 SAM_API = "AWS::Serverless::Api"
 STAGE_ENV_VAR = "STAGE"
+# The CJK font the PDFs embed (``chalicelib.reports.fonts``): 4 MB, installed by the Makefile
+# (Debian's fonts-droid-fallback), shipped in a layer that Lambda unpacks to /opt/fonts/.
+REPORT_FONT = Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
+REPORT_FONT_LAYER_DIR = REPO_ROOT / ".local" / "layers" / "report-fonts"
+
+
+def report_fonts_layer(scope: Construct, font: Path = REPORT_FONT) -> lambda_.LayerVersion:
+    """A layer with the font at ``/opt/fonts/<name>``, where ``chalicelib.reports.fonts`` looks."""
+    if not font.is_file():
+        raise FileNotFoundError(
+            f"{font} is missing: PDFs embed it from a Lambda layer. Install it with "
+            "`apt-get install fonts-droid-fallback` (make does), then synthesize again."
+        )
+    folder = REPORT_FONT_LAYER_DIR / "fonts"
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / font.name).is_file() or (folder / font.name).stat().st_size != font.stat().st_size:
+        shutil.copyfile(font, folder / font.name)
+    return lambda_.LayerVersion(
+        scope,
+        "ReportFonts",
+        code=lambda_.Code.from_asset(str(REPORT_FONT_LAYER_DIR)),
+        description="CJK TrueType font embedded in PDF reports (Droid Sans Fallback, Apache 2.0)",
+    )
 
 
 @contextlib.contextmanager
@@ -118,6 +142,7 @@ class ChaliceApi(Construct):
                 },
             )
         self.functions = self._sam_resources(SAM_FUNCTION)
+        self.fonts = report_fonts_layer(self)
         self.log_groups: dict[str, logs.LogGroup] = {}
         for logical_id, function in self.functions.items():
             self._configure_function(logical_id, function)
@@ -146,6 +171,7 @@ class ChaliceApi(Construct):
         role = self.roles.get(logical_id) or self._new_role(logical_id)
         self.roles[logical_id] = role
         function.add_property_override("Role", role.role_arn)
+        function.add_property_override("Layers", [self.fonts.layer_version_arn])
         log_group = logs.LogGroup(
             self,
             f"{logical_id}Logs",
