@@ -3,8 +3,8 @@
 A TrueType font with glyph outlines (reportlab cannot embed CFF-flavoured OpenType such as Noto
 CJK) is looked for at ``REPORT_CJK_FONT`` (a path), then at the usual Debian places:
 Droid Sans Fallback (``fonts-droid-fallback``, Apache 2.0, 4 MB: too big to commit, so the
-local stage and CI install the package; a deployed stage ships it in a Lambda layer and points
-``REPORT_CJK_FONT`` at it) and WenQuanYi. reportlab embeds only the glyphs a document uses.
+local stage and CI install the package; a deployed stage ships it in a Lambda layer that unpacks
+it to ``/opt/fonts``, ``infra/cdk/capabilities/api.py``) and WenQuanYi. reportlab embeds only the glyphs a document uses.
 Without any, the PDF names Adobe's ``STSong-Light`` CID font instead (not embedded: readers
 substitute a local font), and says so in the log.
 """
