@@ -62,10 +62,17 @@ def _do(walk: Walk, order_id: str) -> None:
 
 
 def _commission(http: httpx.Client, admin: dict[str, str], order_id: str) -> int:
+    """The commission the order's completion booked."""
     ledger = http.get(f"/v1/admin/orders/{order_id}/ledger", headers=admin)
     assert ledger.status_code == 200, ledger.text
     assert ledger.json()["balance"] == 0
-    return -int(ledger.json()["accounts"]["platform_commission"])
+    # what completion took at the rate in force (a refund inside the dispute window gives back
+    # part of it afterwards, in a reversal)
+    return -sum(
+        int(entry["amount"])
+        for entry in ledger.json()["entries"]
+        if entry["kind"] == "completion" and entry["account"] == "platform_commission"
+    )
 
 
 def test_support_and_administration_walkthrough(stack: LocalStack, http: httpx.Client) -> None:
