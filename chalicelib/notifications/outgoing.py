@@ -11,7 +11,7 @@ from chalicelib.events.envelope import wrap
 from chalicelib.ids import new_id
 from chalicelib.notifications.templates import render
 
-__all__ = ["OutgoingMessage", "queue_message"]
+__all__ = ["OutgoingMessage", "queue_message", "text_person"]
 
 COMMAND = "notification.send"
 
@@ -57,3 +57,23 @@ def queue_message(
         MessageBody=envelope.model_dump_json(),
     )
     return message.message_id
+
+
+def text_person(
+    phone: str | None,
+    email: str | None,
+    template: str,
+    locale: str,
+    *,
+    correlation_id: str,
+    message_id: str,
+    **params: Any,
+) -> None:
+    """Queue ``template`` as an SMS to ``phone``, or an e-mail to ``email`` for someone without
+    a phone (accounts may be e-mail only); nothing for someone with neither."""
+    channel: Literal["sms", "email"] = "sms" if phone else "email"
+    target = phone or email
+    if target:
+        queue_message(
+            channel, target, template, locale, correlation_id=correlation_id, message_id=message_id, **params
+        )

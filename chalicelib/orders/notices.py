@@ -19,7 +19,7 @@ from chalicelib.catalog.categories import category
 from chalicelib.i18n import DEFAULT_LOCALE
 from chalicelib.ids import stable_id
 from chalicelib.models.orders import OrderItem
-from chalicelib.notifications.outgoing import queue_message
+from chalicelib.notifications.outgoing import text_person
 from chalicelib.notifications.templates import render
 from chalicelib.orders import messages
 
@@ -69,14 +69,12 @@ def notify(
     if not text:
         return
     account = user_view(get_user(user_id))
-    channel, target = ("sms", account.phone) if account.phone else ("email", account.email)
-    if target:
-        queue_message(
-            channel,  # type: ignore[arg-type]
-            target,
-            template,
-            DEFAULT_LOCALE,
-            correlation_id=order.order_id,
-            message_id=stable_id("msg", at, key),
-            **values,
-        )
+    text_person(
+        account.phone,
+        account.email,
+        template,
+        DEFAULT_LOCALE,
+        correlation_id=order.order_id,
+        message_id=stable_id("msg", at, key),
+        **values,
+    )

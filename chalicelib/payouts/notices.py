@@ -14,7 +14,7 @@ from chalicelib.i18n import DEFAULT_LOCALE
 from chalicelib.ids import stable_id
 from chalicelib.models.accounts import UserItem
 from chalicelib.models.payouts import WithdrawalItem
-from chalicelib.notifications.outgoing import queue_message
+from chalicelib.notifications.outgoing import text_person
 from chalicelib.notifications.templates import register, render
 from chalicelib.payments.messages import yuan
 
@@ -76,14 +76,12 @@ def text_worker(item: WithdrawalItem, template: str, *, at: datetime | None = No
         user = user_view(UserItem.get(f"USER#{item.worker_id}", "PROFILE"))
     except UserItem.DoesNotExist:
         return
-    channel, target = ("sms", user.phone) if user.phone else ("email", user.email)
-    if target:
-        queue_message(
-            channel,  # type: ignore[arg-type]
-            target,
-            template,
-            DEFAULT_LOCALE,
-            correlation_id=item.withdrawal_id,
-            message_id=stable_id("msg", when, key),
-            **params,
-        )
+    text_person(
+        user.phone,
+        user.email,
+        template,
+        DEFAULT_LOCALE,
+        correlation_id=item.withdrawal_id,
+        message_id=stable_id("msg", when, key),
+        **params,
+    )
