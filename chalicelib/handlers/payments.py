@@ -114,6 +114,7 @@ def order_payment(request: Request[Any]) -> OrderPaymentOut:
     return OrderPaymentOut(
         order_id=view.order_id,
         payment=payment_out(view.payment) if view.payment else None,
+        balance_payment=payment_out(view.balance_payment) if view.balance_payment else None,
         refunds=[
             RefundOut(
                 refund_id=refund.refund_id,

@@ -31,6 +31,7 @@ class OrderPaymentView:
 
     order_id: str
     payment: PaymentView | None
+    balance_payment: PaymentView | None  # a live-in order's 尾款
     refunds: list[RefundView]
 
 
@@ -47,12 +48,14 @@ def _refund(item: RefundItem) -> RefundView:
 
 
 def order_payment(order_id: str, user_id: str, role: str) -> OrderPaymentView:
-    """The payment and refunds of an order its caller may see (404 otherwise): two reads."""
-    order_for(order_id, user_id, role)
+    """The payments and refunds of an order its caller may see (404 otherwise)."""
+    access = order_for(order_id, user_id, role)
     payment = load_payment(order_id)
+    balance = load_payment(order_id, "balance") if access.order.balance_due_at else None
     return OrderPaymentView(
         order_id=order_id,
         payment=view_of(payment) if payment else None,
+        balance_payment=view_of(balance) if balance else None,
         refunds=[_refund(item) for item in refunds_of(order_id)],
     )
 

@@ -62,7 +62,10 @@ class RefundOut(Model):
 
 class OrderPaymentOut(Model):
     order_id: str
-    payment: PaymentOut | None
+    payment: PaymentOut | None = Field(description="The order's payment (a live-in order's deposit, 定金).")
+    balance_payment: PaymentOut | None = Field(
+        default=None, description="A live-in order's balance (尾款) payment, once asked for."
+    )
     refunds: list[RefundOut]
 
 

@@ -123,6 +123,15 @@ def test_a_maternity_term_and_a_live_in_month(stack: LocalStack, http: httpx.Cli
     eventually(
         lambda: True if people.order("alice", term_order["order_id"])["deposit"]["balance_paid_at"] else None
     )
+    paid = http.get(f"/v1/orders/{term_order['order_id']}/payment", headers=people("alice")).json()
+    assert (paid["payment"]["amount"]["amount"], paid["payment"]["status"]) == (
+        deposit["deposit"]["amount"],
+        "succeeded",
+    )
+    assert (paid["balance_payment"]["amount"]["amount"], paid["balance_payment"]["status"]) == (
+        deposit["balance"]["amount"],
+        "succeeded",
+    )
 
     # Bob: no slot with her on any day of the term, none bookable; the day after the term is free
     for offset in (0, 1, 12, 25):
