@@ -9,6 +9,7 @@ from chalice import Chalice
 from chalicelib.config import settings
 from chalicelib.handlers import (
     admin_alerts,
+    admin_analytics,
     admin_audit,
     admin_orders,
     admin_settings,
@@ -61,6 +62,9 @@ for area in (
 # support and administration (issue 10)
 for area in (admin_audit, admin_users, admin_settings, support, admin_support, admin_alerts):
     app.register_blueprint(area.api.blueprint)
+
+# analytics and exports (issue 11)
+app.register_blueprint(admin_analytics.api.blueprint)
 
 if settings().is_local:
     from chalicelib.handlers import dev
@@ -130,3 +134,11 @@ def payout_reconciliation(event: dict[str, Any], context: Any) -> dict[str, Any]
     from chalicelib.payouts.reconciliation import run_scheduled
 
     return run_scheduled(event, context)
+
+
+@app.lambda_function(name="analytics_events")
+def analytics_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Stream consumer of the main table: order, review, ticket and sign-up events into the daily aggregates."""
+    from chalicelib.analytics.consumer import handler
+
+    return handler(event, context)

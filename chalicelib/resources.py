@@ -173,6 +173,18 @@ STREAM_CONSUMERS: tuple[StreamConsumerSpec, ...] = (
             "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "ORDER#EVENT#"}]}}},
         },
     ),
+    # Analytics (issue 11): timeline events, reviews, tickets and new profiles into the daily
+    # aggregates (chalicelib.analytics.consumer, docs/analytics.md).
+    StreamConsumerSpec(
+        name="analytics",
+        table="main",
+        function="analytics_events",
+        handler="chalicelib.analytics.consumer.handler",
+        filter_pattern={
+            "eventName": ["INSERT"],
+            "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "ORDER#EVENT#"}, "REVIEW", "TICKET", "PROFILE"]}}},
+        },
+    ),
 )
 
 SCHEDULE_GROUP = "timers"
