@@ -142,3 +142,19 @@ def analytics_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalicelib.analytics.consumer import handler
 
     return handler(event, context)
+
+
+@app.lambda_function(name="exports_consumer")
+def exports_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS consumer of the ``exports`` queue: renders each queued report into the exports bucket."""
+    from chalicelib.analytics.export_job import handler
+
+    return handler(event, context)
+
+
+@app.lambda_function(name="analytics_nightly")
+def analytics_nightly(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Target of the daily 03:00 (Asia/Shanghai) schedule: repair the day before, export its reports."""
+    from chalicelib.analytics.nightly import run_scheduled
+
+    return run_scheduled(event, context)

@@ -81,3 +81,14 @@ class ExportOut(Model):
 
 class ExportsQuery(ListQuery):
     kind: Literal["nightly", "on_demand"] | None = None
+
+
+class ExportJob(Model):
+    """The message the ``exports`` queue carries."""
+
+    export_id: str
+
+
+class ExportCreated(Model):
+    export_id: str
+    status: str = "queued"
