@@ -110,6 +110,12 @@ def write_xlsx(data: ReportData, out: IO[bytes]) -> int:
     return count
 
 
+def _thin(labels: list[str], most: int = 12) -> list[str]:
+    """Every n-th axis label only, so a month of days stays readable."""
+    step = max(1, -(-len(labels) // most))
+    return [label if n % step == 0 else "" for n, label in enumerate(labels)]
+
+
 def write_pdf(data: ReportData, out: IO[bytes]) -> int:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -150,7 +156,9 @@ def write_pdf(data: ReportData, out: IO[bytes]) -> int:
         PageBreak(),
         Paragraph(mixed("订单/日 Orders by day"), heading),
         _chart(
-            Chart("", [d[5:] for d, _ in data.orders_by_day], [float(v) for _, v in data.orders_by_day]),
+            Chart(
+                "", _thin([d[5:] for d, _ in data.orders_by_day]), [float(v) for _, v in data.orders_by_day]
+            ),
             document.width,
         ),
         Spacer(1, 6 * mm),
