@@ -55,6 +55,7 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bench.slots_and_search
 	$(BIN)/python -m bench.booking
 	$(BIN)/python -m bench.payout_run
+	$(BIN)/python -m bench.exports
 
 clean:
 	rm -rf $(VENV) .local infra/cdk/cdk.out .chalice/deployments

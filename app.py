@@ -9,6 +9,7 @@ from chalice import Chalice
 from chalicelib.config import settings
 from chalicelib.handlers import (
     admin_alerts,
+    admin_analytics,
     admin_audit,
     admin_orders,
     admin_settings,
@@ -61,6 +62,9 @@ for area in (
 # support and administration (issue 10)
 for area in (admin_audit, admin_users, admin_settings, support, admin_support, admin_alerts):
     app.register_blueprint(area.api.blueprint)
+
+# analytics and exports (issue 11)
+app.register_blueprint(admin_analytics.api.blueprint)
 
 if settings().is_local:
     from chalicelib.handlers import dev
@@ -128,5 +132,29 @@ def payout_run_starter(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def payout_reconciliation(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Target of the daily 04:30 (Asia/Shanghai) schedule: the day before's payouts, ledger vs provider."""
     from chalicelib.payouts.reconciliation import run_scheduled
+
+    return run_scheduled(event, context)
+
+
+@app.lambda_function(name="analytics_events")
+def analytics_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Stream consumer of the main table: order, review, ticket and sign-up events into the daily aggregates."""
+    from chalicelib.analytics.consumer import handler
+
+    return handler(event, context)
+
+
+@app.lambda_function(name="exports_consumer")
+def exports_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS consumer of the ``exports`` queue: renders each queued report into the exports bucket."""
+    from chalicelib.analytics.export_job import handler
+
+    return handler(event, context)
+
+
+@app.lambda_function(name="analytics_nightly")
+def analytics_nightly(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Target of the daily 03:00 (Asia/Shanghai) schedule: repair the day before, export its reports."""
+    from chalicelib.analytics.nightly import run_scheduled
 
     return run_scheduled(event, context)

@@ -158,6 +158,17 @@ QUEUES: tuple[QueueSpec, ...] = (
         handler="chalicelib.events.payment_events.handler",
         env_var="PAYMENT_EVENTS_QUEUE_URL",
     ),
+    # Report exports (issue 11): each queued export is rendered into the exports bucket; a long
+    # visibility timeout covers a 15-minute Lambda, three tries then `failed` (docs/analytics.md).
+    QueueSpec(
+        name="exports",
+        function="exports_consumer",
+        handler="chalicelib.analytics.export_job.handler",
+        env_var="EXPORTS_QUEUE_URL",
+        batch_size=1,
+        visibility_timeout_seconds=960,
+        max_receive_count=3,
+    ),
 )
 
 STREAM_CONSUMERS: tuple[StreamConsumerSpec, ...] = (
@@ -171,6 +182,18 @@ STREAM_CONSUMERS: tuple[StreamConsumerSpec, ...] = (
         filter_pattern={
             "eventName": ["INSERT"],
             "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "ORDER#EVENT#"}]}}},
+        },
+    ),
+    # Analytics (issue 11): timeline events, reviews, tickets and new profiles into the daily
+    # aggregates (chalicelib.analytics.consumer, docs/analytics.md).
+    StreamConsumerSpec(
+        name="analytics",
+        table="main",
+        function="analytics_events",
+        handler="chalicelib.analytics.consumer.handler",
+        filter_pattern={
+            "eventName": ["INSERT"],
+            "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "ORDER#EVENT#"}, "REVIEW", "TICKET", "PROFILE"]}}},
         },
     ),
 )
@@ -283,6 +306,14 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
         timezone="Asia/Shanghai",
         function="payout_reconciliation",
         handler="chalicelib.payouts.reconciliation.run_scheduled",
+    ),
+    # Nightly analytics (issue 11): repair the day before's aggregates, export its reports.
+    ScheduleSpec(
+        name="analytics-nightly",
+        expression="cron(0 3 * * ? *)",
+        timezone="Asia/Shanghai",
+        function="analytics_nightly",
+        handler="chalicelib.analytics.nightly.run_scheduled",
     ),
 )
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"

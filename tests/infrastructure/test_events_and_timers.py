@@ -44,9 +44,15 @@ def test_stream_consumer_reads_its_filtered_stream_with_partial_failures_and_a_d
     table_spec = next(table for table in TABLES if table.name == spec.table)
     table = only(template, "AWS::DynamoDB::Table", {"TableName": physical_name("dev", table_spec.name)})
     assert resources[table]["Properties"]["StreamSpecification"] == {"StreamViewType": table_spec.stream_view}
-    mapping = only(
-        template, "AWS::Lambda::EventSourceMapping", {"EventSourceArn": {"Fn::GetAtt": [table, "StreamArn"]}}
+    on_stream = template.find_resources(  # a table's stream may feed several consumers
+        "AWS::Lambda::EventSourceMapping",
+        {"Properties": {"EventSourceArn": {"Fn::GetAtt": [table, "StreamArn"]}}},
     )
+    [mapping] = [
+        name
+        for name, value in on_stream.items()
+        if ChaliceApi.logical_id(spec.function) in json.dumps(value["Properties"]["FunctionName"])
+    ]
     properties = resources[mapping]["Properties"]
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert properties["BisectBatchOnFunctionError"] is True

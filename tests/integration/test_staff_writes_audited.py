@@ -224,6 +224,11 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
             "refund_failed__" + open_alert("refund_failed", "ord_audited", {"amount": 1}).subject
         ),
     ),
+    ("POST", "/v1/admin/exports"): lambda w: w.call(
+        "POST",
+        "/v1/admin/exports",
+        {"report": "revenue", "format": "csv", "from": "2027-01-01", "to": "2027-01-07"},
+    ),
 }
 
 

@@ -143,6 +143,13 @@ class ChaliceApi(Construct):
             )
         self.functions = self._sam_resources(SAM_FUNCTION)
         self.fonts = report_fonts_layer(self)
+        # Per-function settings of .chalice/config.json (``stages.<stage>.lambda_functions``), which
+        # ``chalice package`` ignores when handed a stage config: e.g. the 15-minute exports consumer.
+        for name, overrides in stage_config.get("lambda_functions", {}).items():
+            packaged = self.functions.get(self.logical_id(name))
+            for key, prop in (("lambda_timeout", "Timeout"), ("lambda_memory_size", "MemorySize")):
+                if packaged is not None and key in overrides:
+                    packaged.add_property_override(prop, overrides[key])
         self.log_groups: dict[str, logs.LogGroup] = {}
         for logical_id, function in self.functions.items():
             self._configure_function(logical_id, function)

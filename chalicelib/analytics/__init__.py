@@ -1,0 +1,1 @@
+"""Platform analytics: daily aggregates kept from events, the admin analytics and the exports."""

@@ -1,0 +1,244 @@
+"""Report exports: request (audited), queue, run with retries, list, and hand out 15-minute links.
+
+An export is an ``ExportItem`` (``chalicelib.models.exports``). Requesting one writes the item
+and its audit entry in one transaction, then queues ``{export_id}`` on the ``exports`` queue.
+The consumer (``exports_consumer``) marks it ``running``, writes the file to the exports bucket
+under ``exports/<on_demand|nightly>/<date>/<export id>/<report>.<format>`` through a temporary
+file (rows are streamed), and marks it ``ready``. A failure puts it back to ``queued`` and lets
+SQS retry; on the last attempt it becomes ``failed`` with the reason. A run that died without
+a word (a timeout) shows as ``failed`` (``timed_out``) once it has been ``running`` longer than
+a Lambda can run, so nothing stays ``running`` for ever.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.audit import Actor, AuditItem, entry
+from chalicelib.config import settings
+from chalicelib.errors import NotFound
+from chalicelib.ids import new_id
+from chalicelib.models.base import transact_write
+from chalicelib.models.exports import ExportItem
+from chalicelib.pagination import decode_cursor, encode_cursor
+
+__all__ = ["LINK_SECONDS", "MAX_ATTEMPTS", "get_export", "list_exports", "request_export", "run_export"]
+
+LINK_SECONDS = 15 * 60
+MAX_ATTEMPTS = 3  # the queue's maxReceiveCount: after it, failed
+STALE_RUNNING = timedelta(minutes=20)  # longer than a Lambda may run (15 min)
+
+
+@dataclass(frozen=True)
+class ExportView:
+    export_id: str
+    kind: str
+    report: str
+    format: str
+    date_from: str
+    to: str
+    status: str
+    attempts: int
+    created_at: str
+    updated_at: str | None
+    reason: str | None = None
+    download_url: str | None = None
+    expires_at: str | None = None
+
+    def out(self) -> dict[str, Any]:
+        body = dict(self.__dict__)
+        body["from"] = body.pop("date_from")
+        return body
+
+
+def _new_item(
+    kind: str, report: str, fmt: str, first: date, last: date, by: str, export_id: str | None = None
+) -> ExportItem:
+    export_id = export_id or new_id("exp")
+    now = clock.iso()
+    sort = f"{now}#{export_id}"
+    return ExportItem(
+        *ExportItem.key(export_id),
+        export_id=export_id,
+        kind=kind,
+        report=report,
+        format=fmt,
+        date_from=first.isoformat(),
+        date_to=last.isoformat(),
+        status="queued",
+        attempts=0,
+        requested_by=by,
+        created_at=now,
+        updated_at=now,
+        gsi1pk=f"EXPORTS#{kind}",
+        gsi1sk=sort,
+        gsi2pk="EXPORTS",
+        gsi2sk=sort,
+    )
+
+
+def _queue(export_id: str) -> None:
+    from chalicelib.aws import client
+    from chalicelib.events.envelope import wrap
+    from chalicelib.schemas.analytics import ExportJob
+
+    envelope = wrap("export.requested", ExportJob(export_id=export_id), correlation_id=export_id)
+    client("sqs").send_message(
+        QueueUrl=settings().queue_urls["exports"], MessageBody=envelope.model_dump_json()
+    )
+
+
+def request_export(report: str, fmt: str, first: date, last: date, actor: Actor) -> str:
+    """Record an on-demand export (audited) and queue it; returns its id."""
+    item = _new_item("on_demand", report, fmt, first, last, actor.user_id)
+    audit = entry(
+        actor_id=actor.user_id,
+        actor_role=actor.role,
+        action="export.request",
+        target_type="export",
+        target_id=str(item.export_id),
+        after={"report": report, "format": fmt, "from": first.isoformat(), "to": last.isoformat()},
+        request_id=actor.request_id,
+        ip=actor.ip,
+    )
+
+    with transact_write() as tx:
+        tx.save(item, condition=ExportItem.pk.does_not_exist())
+        tx.save(audit, condition=AuditItem.pk.does_not_exist())
+    _queue(str(item.export_id))
+    return str(item.export_id)
+
+
+def queue_nightly(report: str, fmt: str, day: date) -> str | None:
+    """Record and queue one nightly export of ``day`` once (the system's, not audited); None if done."""
+    from pynamodb.exceptions import PutError
+
+    export_id = f"exp_nightly_{day:%Y%m%d}_{report}_{fmt}"
+    item = _new_item("nightly", report, fmt, day, day, "system", export_id)
+    try:
+        item.save(condition=ExportItem.pk.does_not_exist())
+    except PutError:
+        return None
+    _queue(export_id)
+    return export_id
+
+
+def _s3() -> Any:
+    from chalicelib.uploads import s3_client
+
+    return s3_client()
+
+
+def _view(item: ExportItem, *, with_link: bool) -> ExportView:
+    status, reason = str(item.status), item.reason
+    if (
+        status == "running"
+        and item.updated_at
+        and clock.now() - datetime.fromisoformat(item.updated_at) > STALE_RUNNING
+    ):
+        status, reason = "failed", "timed_out"
+    url = expires = None
+    if with_link and status == "ready" and item.s3_key:
+        url = str(
+            _s3().generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": settings().buckets["exports"],
+                    "Key": item.s3_key,
+                    "ResponseContentDisposition": f'attachment; filename="{item.report}-{item.date_from}-{item.date_to}.{item.format}"',
+                },
+                ExpiresIn=LINK_SECONDS,
+            )
+        )
+        expires = clock.iso(clock.now() + timedelta(seconds=LINK_SECONDS))
+    return ExportView(
+        export_id=str(item.export_id),
+        kind=str(item.kind),
+        report=str(item.report),
+        format=str(item.format),
+        date_from=str(item.date_from),
+        to=str(item.date_to),
+        status=status,
+        attempts=int(item.attempts or 0),
+        created_at=str(item.created_at),
+        updated_at=item.updated_at,
+        reason=reason,
+        download_url=url,
+        expires_at=expires,
+    )
+
+
+def get_export(export_id: str) -> ExportView:
+    """One export, with a fresh 15-minute link once ready (404 if unknown)."""
+    try:
+        item = ExportItem.get(*ExportItem.key(export_id), consistent_read=True)
+    except ExportItem.DoesNotExist:
+        raise NotFound("export_not_found") from None
+    return _view(item, with_link=True)
+
+
+def list_exports(kind: str | None, *, limit: int, cursor: str | None) -> tuple[list[ExportView], str | None]:
+    """Exports (of one kind, or all), newest first."""
+    scope = f"exports:{kind or 'all'}"
+    start = decode_cursor(scope, cursor)
+    index = ExportItem.gsi1 if kind else ExportItem.gsi2
+    page = index.query(
+        f"EXPORTS#{kind}" if kind else "EXPORTS",
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=start,
+    )
+    items = list(page)
+    last = page.last_evaluated_key
+    return [_view(item, with_link=False) for item in items], encode_cursor(scope, last)
+
+
+def _set(export_id: str, **fields: Any) -> None:
+    actions = [getattr(ExportItem, name).set(value) for name, value in fields.items()]
+    actions.append(ExportItem.updated_at.set(clock.iso()))
+    ExportItem(*ExportItem.key(export_id)).update(actions=actions)
+
+
+def run_export(export_id: str, attempt: int) -> str:
+    """Do one attempt of an export (the consumer's work); raises to have SQS retry it."""
+    from chalicelib.analytics.report_rows import report_data
+    from chalicelib.analytics.writers import CONTENT_TYPES, write
+
+    try:
+        item = ExportItem.get(*ExportItem.key(export_id), consistent_read=True)
+    except ExportItem.DoesNotExist:
+        return "unknown"
+    if item.status in ("ready", "failed"):
+        return str(item.status)
+    _set(export_id, status="running", attempts=attempt, reason=None)
+    try:
+        data = report_data(
+            str(item.report), date.fromisoformat(item.date_from), date.fromisoformat(item.date_to)
+        )
+        day = str(item.created_at)[:10] if item.kind == "on_demand" else str(item.date_from)
+        key = f"exports/{item.kind}/{day}/{export_id}/{item.report}.{item.format}"
+        with tempfile.TemporaryFile() as spool:
+            rows = write(data, str(item.format), spool)
+            spool.seek(0)
+            _s3().upload_fileobj(
+                spool,
+                settings().buckets["exports"],
+                key,
+                ExtraArgs={"ContentType": CONTENT_TYPES[str(item.format)], "Metadata": {"rows": str(rows)}},
+            )
+    except Exception as error:
+        reason = f"{type(error).__name__}: {error}"[:300]
+        if attempt >= MAX_ATTEMPTS:
+            _set(export_id, status="failed", reason=reason)
+            from chalicelib.workflows.alerts import open_alert
+
+            open_alert("export_failed", export_id, {"reason": reason})
+            return "failed"
+        _set(export_id, status="queued", reason=reason)
+        raise
+    _set(export_id, status="ready", s3_key=key)
+    return "ready"
