@@ -14,8 +14,8 @@ from typing import Any
 from chalice.test import Client
 
 from chalicelib import clock
-from chalicelib.accounts.targets import target_from
 from chalicelib.accounts.policy import POLICY
+from chalicelib.accounts.targets import target_from
 from chalicelib.accounts.users import create_user
 from tests.integration.conftest import Http, deliver_notifications
 from tests.integration.payout_steps import available_worker, withdraw
