@@ -130,7 +130,12 @@ def test_every_answer_says_nosniff_and_an_error_reveals_nothing(http: object) ->
     from tests.integration.conftest import Http
 
     assert isinstance(http, Http)
-    for method, path in [("GET", "/v1/health"), ("GET", "/v1/me"), ("GET", "/v1/orders/ord_x"), ("POST", "/v1/auth/login")]:
+    for method, path in [
+        ("GET", "/v1/health"),
+        ("GET", "/v1/me"),
+        ("GET", "/v1/orders/ord_x"),
+        ("POST", "/v1/auth/login"),
+    ]:
         response = http.call(method, path, "{not json" if method == "POST" else None)
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         text = response.body.decode() if isinstance(response.body, bytes) else str(response.body)
