@@ -27,7 +27,7 @@ from tests.e2e.scenes import run_scene
 from tests.e2e.test_fuzz import CHECKS
 from tests.e2e.test_fuzz import _node_id_for_schemathesis as _node_id_for_schemathesis
 
-MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
 ACCOUNTS_AND_META = r"^/v1/(auth|me|health|openapi)"
 
 _SCENE = """
