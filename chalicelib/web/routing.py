@@ -289,6 +289,11 @@ _TRANSIENT_AWS_CODES = frozenset(
 )
 
 
+_TRANSIENT_CANCELLATIONS = frozenset(
+    {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
+)
+
+
 def dependency_unavailable(error: BaseException) -> bool:
     """True when ``error`` (or what caused it) is an AWS dependency throttling, failing or unreachable.
 
@@ -307,6 +312,9 @@ def dependency_unavailable(error: BaseException) -> bool:
             details = current.response.get("Error", {})
             status = int(current.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
             if details.get("Code") in _TRANSIENT_AWS_CODES or status >= 500:
+                return True
+            reasons = {reason.get("Code") for reason in current.response.get("CancellationReasons") or []}
+            if reasons & _TRANSIENT_CANCELLATIONS:  # a transaction refused for load, not for its conditions
                 return True
         if isinstance(current, exceptions.HTTPClientError | exceptions.ConnectionError):
             return True
