@@ -15,6 +15,7 @@ __all__ = [
     "Forbidden",
     "NotFound",
     "RateLimited",
+    "ServiceUnavailable",
     "Unauthorized",
     "ValidationFailed",
 ]
@@ -75,3 +76,18 @@ class RateLimited(AppError):
     def __init__(self, code: str | None = None, *, retry_after: int, **params: Any) -> None:
         super().__init__(code, headers={"Retry-After": str(max(1, int(retry_after)))}, **params)
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(AppError):
+    """503 with ``Retry-After``: a dependency (DynamoDB, SQS, a provider) is throttling or down.
+
+    Nothing was decided for the caller: retrying (with the same ``Idempotency-Key``) is safe.
+    """
+
+    status, code = 503, "service_unavailable"
+    retry_after_seconds = 2
+
+    def __init__(
+        self, code: str | None = None, *, headers: dict[str, str] | None = None, **params: Any
+    ) -> None:
+        super().__init__(code, headers=headers or {"Retry-After": str(self.retry_after_seconds)}, **params)

@@ -59,6 +59,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Too many failed sign-ins; try again later.",
     },
     "internal_error": {"zh-CN": "服务器内部错误", "en": "Something went wrong on our side."},
+    "service_unavailable": {
+        "zh-CN": "服务暂时繁忙，请稍后重试",
+        "en": "The service is busy for a moment; try again shortly.",
+    },
 }
 
 

@@ -20,6 +20,8 @@ class AccountPolicy:
     login_max_failures: int = 5
     login_failure_window_seconds: int = 900
     login_lock_seconds: int = 900
+    bookings_per_customer_per_minute: int = 20
+    withdrawals_per_worker_per_hour: int = 10
     password_min_length: int = 8
     password_max_length: int = 128
 

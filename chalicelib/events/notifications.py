@@ -32,5 +32,7 @@ def _read(record: SQSRecord) -> tuple[str, Callable[[], object]]:
     return message.message_id, send
 
 
-handler = SqsConsumer("notifications", _read, keep_seconds=3 * 24 * 3600)
+# Longer than SQS keeps a message (4 days): a sent SMS cannot be taken back, so a copy that comes
+# back late must still find its record.
+handler = SqsConsumer("notifications", _read, keep_seconds=5 * 24 * 3600)
 """Lambda entry point (``notifications_consumer``) for SQS batches."""

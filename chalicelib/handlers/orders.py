@@ -112,14 +112,24 @@ def _idempotency_key(request: Request[Any]) -> str | None:
 
 
 @api.post(
-    "/v1/orders", roles=("customer",), body=OrderIn, response=OrderOut, status=201, errors=(404, 409, 422)
+    "/v1/orders",
+    roles=("customer",),
+    body=OrderIn,
+    response=OrderOut,
+    status=201,
+    errors=(404, 409, 422, 429),
 )
 def create_order(request: Request[OrderIn]) -> Reply:
     """Book a service (with a chosen worker: her time is held until ``pay_by``).
 
     Send an ``Idempotency-Key`` header to retry safely: the same key and body return the first
     response (header ``Idempotent-Replayed: true``); the same key with another body is 422.
+    429 past ``bookings_per_customer_per_minute`` attempts (a script holding workers' time).
     """
+    from chalicelib.accounts.policy import POLICY
+    from chalicelib.ratelimit import hit_window
+
+    hit_window("book", request.principal.user_id, limit=POLICY.bookings_per_customer_per_minute, seconds=60)
     body = request.body
     view, replayed = booking.book_order(
         booking.BookOrder(

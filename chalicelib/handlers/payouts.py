@@ -173,14 +173,21 @@ def withdrawal_out(view: WithdrawalView) -> WithdrawalOut:
     body=WithdrawalIn,
     response=WithdrawalOut,
     status=201,
-    errors=(403, 409, 422),
+    errors=(403, 409, 422, 429),
 )
 def create_withdrawal(request: Request[WithdrawalIn]) -> Reply:
     """Withdraw ``amount`` fen of ``available`` (the fee comes out of it): ``pending_review``.
 
     409 ``insufficient_balance``, ``no_payout_account``, ``payout_account_on_hold``,
     ``daily_cap_exceeded``; 422 ``below_minimum``. ``Idempotency-Key`` replays the first answer.
+    429 past ``withdrawals_per_worker_per_hour`` requests.
     """
+    from chalicelib.accounts.policy import POLICY
+    from chalicelib.ratelimit import hit_window
+
+    hit_window(
+        "withdraw", request.principal.user_id, limit=POLICY.withdrawals_per_worker_per_hour, seconds=3600
+    )
     view, replayed = withdrawals.request_withdrawal(
         request.principal.user_id, request.body.amount, _idempotency_key(request)
     )

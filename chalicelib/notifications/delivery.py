@@ -19,9 +19,10 @@ __all__ = ["deliver"]
 
 def deliver(message: OutgoingMessage) -> None:
     """Send ``message``; raises on any provider error so SQS retries it."""
+    target = message.recipient()
     if message.channel == "sms":
         client("sns").publish(
-            PhoneNumber=message.target,
+            PhoneNumber=target,
             Message=message.body,
             MessageAttributes={
                 "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
@@ -30,27 +31,27 @@ def deliver(message: OutgoingMessage) -> None:
     else:
         client("ses").send_email(
             Source=settings().ses_sender,
-            Destination={"ToAddresses": [message.target]},
+            Destination={"ToAddresses": [target]},
             Message={
                 "Subject": {"Data": message.subject or "", "Charset": "UTF-8"},
                 "Body": {"Text": {"Data": message.body, "Charset": "UTF-8"}},
             },
         )
     if settings().is_local:
-        _record_in_outbox(message)
+        _record_in_outbox(message, target)
 
 
-def _record_in_outbox(message: OutgoingMessage) -> None:
+def _record_in_outbox(message: OutgoingMessage, target: str) -> None:
     now = clock.now()
     OutboxItem(
         "OUTBOX",
         f"{clock.iso(now)}#{message.message_id}",
         channel=message.channel,
-        target=message.target,
+        target=target,
         subject=message.subject,
         body=message.body,
         sent_at=clock.iso(now),
-        gsi1pk=f"OUTBOX#{message.target}",
+        gsi1pk=f"OUTBOX#{target}",
         gsi1sk=f"{clock.iso(now)}#{message.message_id}",
         ttl=int((now + timedelta(days=2)).timestamp()),
     ).save()

@@ -16,8 +16,15 @@ __all__ = ["OutgoingMessage", "queue_message", "text_person"]
 COMMAND = "notification.send"
 
 
+TARGET_CONTEXT = "notification:target"
+
+
 class OutgoingMessage(Model):
-    """One SMS or e-mail to deliver; ``message_id`` makes delivery idempotent."""
+    """One SMS or e-mail to deliver; ``message_id`` makes delivery idempotent.
+
+    ``target`` travels sealed (AES-GCM with the PII key): the queue and its DLQ keep a message
+    for days, and a full phone number or e-mail address must not sit there in the clear.
+    """
 
     message_id: str
     channel: Literal["sms", "email"]
@@ -25,6 +32,14 @@ class OutgoingMessage(Model):
     subject: str | None = None
     body: str
     template: str
+
+    def recipient(self) -> str:
+        """The phone number or e-mail address (a message queued before sealing holds it as is)."""
+        if not self.target.startswith("v1."):
+            return self.target
+        from chalicelib.crypto import decrypt
+
+        return decrypt(self.target, context=TARGET_CONTEXT)
 
 
 def queue_message(
@@ -42,11 +57,13 @@ def queue_message(
     A ``message_id`` derived from what caused the message makes a repeated call deliver once
     (the consumer's idempotency is keyed on it).
     """
+    from chalicelib.crypto import encrypt
+
     rendered = render(template, locale, **params)
     message = OutgoingMessage(
         message_id=message_id or new_id("msg"),
         channel=channel,
-        target=target,
+        target=encrypt(target, context=TARGET_CONTEXT),
         subject=rendered.subject if channel == "email" else None,
         body=rendered.body,
         template=template,

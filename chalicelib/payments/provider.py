@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from chalicelib.errors import AppError
+from chalicelib.errors import AppError, ServiceUnavailable
 
 __all__ = [
     "METHODS",
@@ -80,7 +80,7 @@ class Refund:
     failure_code: str | None = None
 
 
-class ProviderUnavailable(AppError):
+class ProviderUnavailable(ServiceUnavailable):
     """The provider could not be reached or answered with a transient error: retry with the same key."""
 
     status, code = 503, "payment_provider_unavailable"

@@ -50,6 +50,8 @@ class AnalyticsOut(Model):
 
 
 class ExportIn(Model):
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
     report: Literal["orders", "revenue", "workers", "satisfaction"]
     format: Literal["xlsx", "pdf", "csv"]
     date_from: dt.date = Field(alias="from")

@@ -31,6 +31,7 @@ _STATUS_TEXT = {
     409: "Conflicts with the current state",
     422: "A field failed validation; `details` names each",
     429: "Rate limited; see Retry-After",
+    503: "A dependency is busy or down; retry after Retry-After (with the same Idempotency-Key)",
 }
 _PATH_PARAM = re.compile(r"\{([^}]+)\}")
 
@@ -55,6 +56,9 @@ def _error_statuses(op: Operation) -> list[int]:
         statuses |= {401, 403}
     if op.optional_auth:
         statuses.add(401)
+    if _PATH_PARAM.search(op.path):
+        statuses.add(404)  # a path value that cannot be an id names nothing (routing._check_path)
+    statuses.add(503)  # any route whose AWS calls fail past their retries (routing.dependency_unavailable)
     return sorted(statuses)
 
 

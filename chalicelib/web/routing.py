@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import i18n, request_context
-from chalicelib.errors import AppError, NotFound, Unauthorized, ValidationFailed
+from chalicelib.errors import AppError, NotFound, ServiceUnavailable, Unauthorized, ValidationFailed
 from chalicelib.observability import logger, metrics
 
 __all__ = ["ANY_ROLE", "Api", "Operation", "Principal", "Reply", "Request", "all_operations"]
@@ -237,21 +238,13 @@ def _dispatch(
         _check_audited(current.method, roles, response.status_code)
     except AppError as error:
         response = error_response(error, locale, request_id)
-    except Exception:
-        logger.exception("unhandled error")
-        metrics.add_metric(name="UnhandledErrors", unit="Count", value=1)
-        response = _json_response(
-            500,
-            {
-                "error": {
-                    "code": "internal_error",
-                    "message": i18n.message("internal_error", locale),
-                    "details": [],
-                }
-            },
-            locale,
-            request_id,
-        )
+    except Exception as error:
+        if dependency_unavailable(error):
+            logger.warning("dependency unavailable", error=type(error).__name__)
+            metrics.add_metric(name="DependencyUnavailable", unit="Count", value=1)
+            response = error_response(ServiceUnavailable(), locale, request_id)
+        else:
+            response = _internal_error(locale, request_id)
     logger.info(
         "request",
         status=response.status_code,
@@ -259,6 +252,74 @@ def _dispatch(
     )
     request_context.finish()
     return response
+
+
+def _internal_error(locale: str, request_id: str) -> Response:
+    """A logged 500 that reveals nothing."""
+    logger.exception("unhandled error")
+    metrics.add_metric(name="UnhandledErrors", unit="Count", value=1)
+    body = {
+        "error": {
+            "code": "internal_error",
+            "message": i18n.message("internal_error", locale),
+            "details": [],
+        }
+    }
+    return _json_response(500, body, locale, request_id)
+
+
+# AWS error codes that mean "not now" rather than "no": throttling and the service's own faults.
+_TRANSIENT_AWS_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "InternalServerError",
+        "InternalFailure",
+        "InternalError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+    }
+)
+
+
+_TRANSIENT_CANCELLATIONS = frozenset(
+    {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
+)
+
+
+def dependency_unavailable(error: BaseException) -> bool:
+    """True when ``error`` (or what caused it) is an AWS dependency throttling, failing or unreachable.
+
+    botocore has already retried such a call (standard mode); what still fails is an outage the
+    caller should retry later (503 with ``Retry-After``), not a bug (500). pynamodb wraps the
+    botocore error as ``cause``; the chain is walked for either.
+    """
+    exceptions = sys.modules.get("botocore.exceptions")
+    if exceptions is None:
+        return False
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, exceptions.ClientError):
+            details = current.response.get("Error", {})
+            status = int(current.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            if details.get("Code") in _TRANSIENT_AWS_CODES or status >= 500:
+                return True
+            reasons = {reason.get("Code") for reason in current.response.get("CancellationReasons") or []}
+            if reasons & _TRANSIENT_CANCELLATIONS:  # a transaction refused for load, not for its conditions
+                return True
+        if isinstance(current, exceptions.HTTPClientError | exceptions.ConnectionError):
+            return True
+        current = getattr(current, "cause", None) or current.__cause__ or current.__context__
+    return False
 
 
 STAFF_ROLES = frozenset({"admin", "support"})

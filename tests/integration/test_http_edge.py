@@ -137,7 +137,7 @@ def test_openapi_documents_every_route_with_the_error_shape(http: Http) -> None:
     present = {(method, path) for path, item in doc["paths"].items() for method in item}
     assert expected <= present
     register_op = doc["paths"]["/v1/auth/register"]["post"]
-    assert set(register_op["responses"]) == {"201", "400", "409", "422"}
+    assert set(register_op["responses"]) == {"201", "400", "409", "422", "503"}  # 503: an outage
     assert register_op["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/ErrorBody"
     )

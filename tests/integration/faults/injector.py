@@ -1,0 +1,172 @@
+"""Faults at the boundaries, at a set rate: every AWS call (botocore) and every Stripe request.
+
+:class:`AwsFaults` is a botocore ``before-send`` handler registered first on every client the app
+creates (boto3's and pynamodb's), so it runs before moto's own stub. For a share ``rate`` of the
+calls it answers instead of AWS, picking one fault at random:
+
+- ``throttle``: a 400 ``ThrottlingException`` (DynamoDB: ``ProvisionedThroughputExceededException``);
+- ``5xx``: a 500 ``InternalServerError``;
+- ``timeout``: a read timeout before anything reached AWS;
+- ``lost``: the call reaches AWS (moto does the work) and the answer is lost to a read timeout,
+  so the retry meets its own effect (a conditional write then fails its condition);
+- ``latency``: the call goes through after ``latency`` seconds.
+
+:class:`FaultyStripe` does the same at the Stripe library's HTTP layer (the fake's ``timeout``,
+``lost`` and ``500`` faults, plus a 429 rate limit and latency). Both count calls and faults for
+the report. The random source is seeded: a failing run repeats.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import stripe
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
+
+from tests.integration.stripe_fake import StripeFake
+
+KINDS = ("throttle", "5xx", "timeout", "lost", "latency")
+
+
+class _Raw:
+    """The minimal raw body botocore reads from an ``AWSResponse``."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+    def read(self, *_: Any) -> bytes:
+        return self._body
+
+
+@dataclass
+class Tally:
+    calls: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class AwsFaults:
+    rate: float
+    seed: int = 13
+    latency: float = 0.05
+    tally: Tally = field(default_factory=Tally)
+    armed: bool = True
+    kinds: tuple[str, ...] = KINDS
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def _pick(self) -> str | None:
+        with self._lock:
+            self.tally.calls += 1
+            if not self.armed or self._random.random() >= self.rate:
+                return None
+            kind = self._random.choice(self.kinds)
+            self.tally.faults[kind] += 1
+            return kind
+
+    def __call__(self, request: Any, **kwargs: Any) -> AWSResponse | None:
+        kind = self._pick()
+        if kind is None:
+            return None
+        if kind == "latency":
+            time.sleep(self.latency)
+            return None
+        if kind == "timeout":
+            raise ReadTimeoutError(endpoint_url=request.url)
+        if kind == "lost":
+            from moto.core.models import botocore_stubber
+
+            botocore_stubber(event_name=kwargs.get("event_name", "before-send"), request=request)
+            raise ReadTimeoutError(endpoint_url=request.url)
+        dynamodb = "dynamodb" in request.url
+        if kind == "throttle":
+            code = "ProvisionedThroughputExceededException" if dynamodb else "ThrottlingException"
+            return _answer(request, 400, code)
+        return _answer(request, 500, "InternalServerError")
+
+
+def _answer(request: Any, status: int, code: str) -> AWSResponse:
+    target = request.headers.get("X-Amz-Target")
+    if target or "json" in str(request.headers.get("Content-Type", "")):
+        body = json.dumps({"__type": code, "message": "injected"}).encode()
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code}
+    else:
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected</Message>"
+            "</Error><RequestId>fault</RequestId></ErrorResponse>"
+        ).encode()
+        headers = {"Content-Type": "text/xml"}
+    return AWSResponse(request.url, status, headers, _Raw(body))
+
+
+class FaultyStripe(StripeFake):
+    """The Stripe fake with a fault on a share ``rate`` of its requests."""
+
+    def __init__(self, rate: float, seed: int = 17, latency: float = 0.05) -> None:
+        super().__init__()
+        self.rate, self.latency = rate, latency
+        self.tally = Tally()
+        self.armed = True
+        self._dice = random.Random(seed)
+
+    def _fault(self, path: str) -> str | None:
+        self.tally.calls += 1
+        planned = super()._fault(path)
+        if planned or not self.armed or self._dice.random() >= self.rate:
+            return planned
+        kind = self._dice.choice(("timeout", "lost", "500", "429", "latency"))
+        self.tally.faults[kind] += 1
+        if kind == "latency":
+            time.sleep(self.latency)
+            return None
+        if kind == "429":
+            raise stripe.RateLimitError("Too many requests (fault)", http_status=429)
+        return kind
+
+
+@contextmanager
+def faults_at_the_boundaries(
+    monkeypatch: pytest.MonkeyPatch, rate: float, latency: float = 0.05
+) -> Iterator[tuple[AwsFaults, FaultyStripe]]:
+    """AWS and Stripe both failing at ``rate``; Stripe is the payment provider for the block."""
+    import botocore.session
+
+    from chalicelib.payments import gateway
+    from chalicelib.payments.stripe_provider import StripeProvider
+    from tests.integration.conftest import _clear_clients
+    from tests.integration.payment_steps import WEBHOOK_SECRET
+
+    aws = AwsFaults(rate, latency=latency)
+    fake = FaultyStripe(rate, latency=latency)
+    create = botocore.session.Session.create_client
+
+    def create_client(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
+        client = create(self, *args, **kwargs)
+        client.meta.events.register_first("before-send", aws)
+        return client
+
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    monkeypatch.setattr(botocore.session.Session, "create_client", create_client)
+    _clear_clients()
+    gateway.use_provider(StripeProvider("sk_test_fake", http_client=fake, max_network_retries=2))
+    try:
+        yield aws, fake
+    finally:
+        gateway.use_provider(None)
+        monkeypatch.setattr(botocore.session.Session, "create_client", create)
+        _clear_clients()

@@ -1,0 +1,370 @@
+"""Fault injection at the boundaries: booking, payment, cancellation refund, admin refund, withdrawal.
+
+Every AWS call (botocore, moto in process) and every Stripe request (the real library over the
+fake's HTTP layer) fails at ``FAULT_RATE`` (10 %) with throttling, a 5xx, a timeout, a timeout
+after the work was done, or added latency (:mod:`tests.integration.faults.injector`). A client
+retries a 503 or 429 with the same ``Idempotency-Key``, as the apps do; a step is retried as its
+Step Functions state would be. After each scenario, with the faults off, the invariants hold:
+
+- no 500, ever; an answer the dependencies could not give is a 503 with ``Retry-After``;
+- no lost or duplicated order, charge, refund or withdrawal: one per successful key, none for a
+  request that was finally refused;
+- the ledger balances per transaction, per order and in total; worker balances equal their lines;
+- calendars equal the orders: each booked order holds its worker's time once, and no hold is
+  left without its order.
+
+One row of the table (scenario, calls made, faults injected, invariants held, answers) is
+printed per scenario (``-s``; ``make proof`` shows them). ``FAULT_ORDERS`` sets the size (``make proof`` runs more).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from chalicelib import clock
+from chalicelib.models.orders import OrderItem
+from chalicelib.models.workers import ReservationItem
+from chalicelib.payments import refunds
+from tests.integration.conftest import Http
+from tests.integration.faults.injector import AwsFaults, FaultyStripe, faults_at_the_boundaries
+from tests.integration.order_steps import set_status
+from tests.integration.payment_steps import Shop, intent_of, open_shop, signed
+from tests.integration.payout_steps import admin_token, assert_balances_match_ledger, available_worker
+from tests.integration.scheduling_steps import NOW
+
+FAULT_RATE = float(os.environ.get("FAULT_RATE", "0.10"))
+ORDERS = int(os.environ.get("FAULT_ORDERS", "3"))
+RETRIES = 12
+START = NOW.replace(hour=10, minute=0) + timedelta(days=2)
+
+
+@dataclass
+class Run:
+    http: Http
+    api: Client
+    urls: dict[str, str]
+    aws: AwsFaults
+    stripe: FaultyStripe
+    statuses: Counter[int] = field(default_factory=Counter)
+    retry_after_missing: int = 0
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None, **headers: str) -> Any:
+        """The app's retry: a 503 or 429 again with the same key; a 500 is never acceptable."""
+        for _ in range(RETRIES):
+            response = self.http.call(method, path, body, token=token, **headers)
+            self.statuses[response.status_code] += 1
+            if response.status_code in (503, 429):
+                self.retry_after_missing += "Retry-After" not in response.headers
+                continue
+            return response
+        return response
+
+    def quiet(self) -> _Quiet:
+        return _Quiet(self)
+
+    def step(self, action: Callable[[], Any]) -> Any:
+        """A workflow step as Step Functions runs it: retried while it raises."""
+        for attempt in range(RETRIES):
+            try:
+                return action()
+            except Exception:
+                if attempt == RETRIES - 1:
+                    raise
+        return None
+
+    def drain(self, queue: str, handler: Callable[[dict[str, Any], Any], dict[str, Any]]) -> int:
+        """Run a consumer over its queue as Lambda would: failed records come back until done."""
+        handled = 0
+        for _ in range(60):
+            with self.quiet():
+                sqs = boto3.client("sqs")
+                messages = sqs.receive_message(
+                    QueueUrl=self.urls[queue], MaxNumberOfMessages=10, VisibilityTimeout=0
+                ).get("Messages", [])
+            if not messages:
+                return handled
+            event = self.api.events.generate_sqs_event(
+                message_bodies=[m["Body"] for m in messages], queue_name=queue
+            )
+            for record, message in zip(event["Records"], messages, strict=True):
+                record["messageId"] = message["MessageId"]
+            try:
+                answer = handler(event, _ShortLambda())
+                failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
+            except Exception:
+                failed = {m["MessageId"] for m in messages}
+            if failed:
+                time.sleep(_ShortLambda.seconds * 1.5)  # the visibility timeout: the in-progress mark expires
+            with self.quiet():
+                for message in messages:
+                    if message["MessageId"] not in failed:
+                        sqs.delete_message(QueueUrl=self.urls[queue], ReceiptHandle=message["ReceiptHandle"])
+                        handled += 1
+        raise AssertionError(f"{queue} did not drain")
+
+
+class _ShortLambda:
+    """A Lambda context with a short remaining time: an idempotency record left in progress by a
+    failed invocation expires quickly (in production: the function's timeout, under the queue's
+    visibility timeout), so the redelivery below meets it as SQS would."""
+
+    seconds = 0.2
+    function_name = "consumer"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:ap-southeast-1:123456789012:function:consumer"
+    aws_request_id = "fault-run"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.seconds * 1000)
+
+
+class _Quiet:
+    """No faults inside the block (the test's own bookkeeping calls)."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    def __enter__(self) -> None:
+        self.run.aws.armed = self.run.stripe.armed = False
+
+    def __exit__(self, *_: Any) -> None:
+        self.run.aws.armed = self.run.stripe.armed = True
+
+
+@pytest.fixture
+def run(http: Http, api: Client, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+    import botocore.retries.standard
+
+    # botocore's back-off between retries (up to seconds) shortened: the tally, not the wait, matters
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0.001)
+    with faults_at_the_boundaries(monkeypatch, FAULT_RATE) as (aws_faults, stripe_faults):
+        aws_faults.armed = stripe_faults.armed = False
+        yield Run(http, api, aws, aws_faults, stripe_faults)
+    clock.reset()
+
+
+def _report(run: Run, scenario: str, invariants: list[str]) -> None:
+    faults = run.aws.tally.faults + run.stripe.tally.faults
+    calls = f"{run.aws.tally.calls} AWS + {run.stripe.tally.calls} Stripe"
+    injected = f"{sum(faults.values())} ({', '.join(f'{k} {v}' for k, v in sorted(faults.items()))})"
+    print(f"\n| {scenario} | {calls} | {injected} | {', '.join(invariants)} | answers {dict(run.statuses)} |")
+
+
+def _no_500(run: Run) -> str:
+    assert run.statuses[500] == 0, run.statuses
+    assert run.retry_after_missing == 0
+    return "no 500, every 503/429 with Retry-After"
+
+
+def _calendars_equal_orders() -> str:
+    holds: dict[str, int] = Counter()
+    for item in ReservationItem.scan(
+        ReservationItem.pk.startswith("CAL#") & ReservationItem.order_id.exists()
+    ):
+        holds[item.order_id] += 1
+    orders = {item.order_id: item for item in OrderItem.scan(OrderItem.sk == "ORDER")}
+    assert set(holds) <= set(orders), set(holds) - set(orders)  # no hold without its order
+    holding = {
+        oid
+        for oid, item in orders.items()
+        if item.worker_id and item.status not in ("cancelled", "expired", "refunded")
+    }
+    assert all(holds[oid] == 1 for oid in holding), {oid: holds[oid] for oid in holding}
+    return "calendars equal orders"
+
+
+def _book(run: Run, shop: Shop, key: str) -> str | None:
+    body = {
+        "service_id": shop.service_id,
+        "address_id": shop.address_id,
+        "start_at": START.isoformat(),
+        "worker_id": shop.worker_id,
+    }
+    made = run.call("POST", "/v1/orders", body, token=shop.token, **{"Idempotency-Key": key})
+    assert made.status_code in (201, 503), made.json
+    return str(made.json["order_id"]) if made.status_code == 201 else None
+
+
+def _pay(run: Run, shop: Shop, order_id: str) -> bool:
+    paid = run.call(
+        "POST",
+        f"/v1/orders/{order_id}/pay",
+        {"method": "card"},
+        token=shop.token,
+        **{"Idempotency-Key": f"pay-{order_id}"},
+    )
+    if paid.status_code != 201:
+        assert paid.status_code == 503, paid.json
+        return False
+    with run.quiet():
+        intent_id = str(intent_of(run.stripe, order_id)["id"])
+        payload, header = signed("payment_intent.succeeded", run.stripe.succeed(intent_id))
+    answer = run.call("POST", "/v1/payments/stripe/webhook", payload, **{"Stripe-Signature": header})
+    assert answer.status_code == 200, answer.json
+    return True
+
+
+def _orders_of(shop: Shop) -> list[OrderItem]:
+    return [o for o in OrderItem.scan(OrderItem.sk == "ORDER") if o.customer_id == shop.customer_id]
+
+
+def _paid_shops(run: Run) -> list[tuple[Shop, str]]:
+    from chalicelib.events import payment_events
+
+    with run.quiet():
+        shops = [open_shop() for _ in range(ORDERS)]
+    booked = [(shop, _book(run, shop, f"book-{i}")) for i, shop in enumerate(shops)]
+    paid = [(shop, oid) for shop, oid in booked if oid and _pay(run, shop, oid)]
+    run.drain("payment-events", payment_events.handler)
+    return paid
+
+
+def test_booking_and_payment_under_faults(run: Run) -> None:
+    from chalicelib.events import payment_events
+
+    with run.quiet():
+        shops = [open_shop() for _ in range(ORDERS)]
+    run.aws.armed = run.stripe.armed = True
+    booked = {}
+    for i, shop in enumerate(shops):
+        first = _book(run, shop, f"book-{i}")
+        again = _book(run, shop, f"book-{i}")  # the app's retry of an answer it lost
+        assert first == again
+        booked[shop.customer_id] = (shop, first)
+    paid = [oid for shop, oid in booked.values() if oid and _pay(run, shop, oid)]
+    run.drain("payment-events", payment_events.handler)
+    with run.quiet():
+        invariants = [_no_500(run)]
+        for shop, order_id in booked.values():
+            orders = _orders_of(shop)
+            assert len(orders) == (1 if order_id else 0), orders  # none lost, none duplicated
+        invariants.append("one order per booking key")
+        for order_id in paid:
+            intents = [i for i in run.stripe.intents.values() if i["metadata"].get("order_id") == order_id]
+            assert len([i for i in intents if i["status"] == "succeeded"]) == 1, intents
+            assert OrderItem.get(*OrderItem.key(order_id)).status in ("paid", "assigned"), order_id
+        invariants.append("one charge per paid order")
+        invariants.append(_calendars_equal_orders())
+        from tests.integration.payment_steps import assert_ledger_balanced
+
+        assert_ledger_balanced()
+        invariants.append("ledger balanced")
+    assert len(paid) >= ORDERS // 2  # the faults were survivable, not the whole run refused
+    _report(run, "booking + payment", invariants)
+
+
+def test_cancellation_refund_under_faults(run: Run) -> None:
+    run.aws.armed = run.stripe.armed = True
+    paid = _paid_shops(run)
+    refunded = []
+    for shop, order_id in paid:
+        answer = run.call("POST", f"/v1/orders/{order_id}/cancel", {"reason": "行程有变"}, token=shop.token)
+        assert answer.status_code in (200, 409, 503), answer.json
+        if answer.status_code == 409:  # a retry after the cancel was done: already cancelled
+            assert answer.json["error"]["code"] in ("invalid_status", "already_cancelled"), answer.json
+        with run.quiet():
+            status = OrderItem.get(*OrderItem.key(order_id)).status
+        if status == "cancelled":
+            run.step(lambda oid=order_id: refunds.refund_cancelled_order(oid))  # the saga's refund step
+            refunded.append(order_id)
+    with run.quiet():
+        invariants = [_no_500(run)]
+        for order_id in refunded:
+            mine = [r for r in run.stripe.refunds.values() if r["metadata"].get("order_id") == order_id]
+            assert len(mine) == 1, mine
+            assert OrderItem.get(*OrderItem.key(order_id)).status == "refunded"
+        invariants.append("one refund per cancelled order")
+        from tests.integration.payment_steps import assert_ledger_balanced
+
+        assert_ledger_balanced()
+        invariants += ["ledger balanced", _calendars_equal_orders()]
+    assert refunded
+    _report(run, "cancellation saga refund", invariants)
+
+
+def test_admin_refunds_under_faults(run: Run) -> None:
+    run.aws.armed = run.stripe.armed = True
+    paid = _paid_shops(run)
+    with run.quiet():
+        admin = admin_token()
+        for _, order_id in paid:
+            set_status(order_id, "completed")
+    for _, order_id in paid:
+        for part in range(2):  # two partial refunds, each sent twice with its key
+            for _ in range(2):
+                answer = run.call(
+                    "POST",
+                    f"/v1/admin/orders/{order_id}/refund",
+                    {"amount": 1000, "reason": "争议"},
+                    token=admin,
+                    **{"Idempotency-Key": f"rf-{order_id}-{part}"},
+                )
+                assert answer.status_code in (200, 201, 409, 503), answer.json
+    with run.quiet():
+        invariants = [_no_500(run)]
+        for _, order_id in paid:
+            mine = [r for r in run.stripe.refunds.values() if r["metadata"].get("order_id") == order_id]
+            assert len(mine) <= 2 and sum(int(r["amount"]) for r in mine) <= 2000, mine
+        invariants.append("at most one refund per key")
+        from tests.integration.payment_steps import assert_ledger_balanced
+
+        assert_ledger_balanced()
+        invariants.append("ledger balanced")
+    _report(run, "admin refund", invariants)
+
+
+def test_withdrawals_under_faults(run: Run) -> None:
+    with run.quiet():
+        workers = [available_worker(run.http) for _ in range(ORDERS)]
+        admin = admin_token()
+    run.aws.armed = run.stripe.armed = True
+    made = []
+    for index, (_, token) in enumerate(workers):
+        for _ in range(2):
+            answer = run.call(
+                "POST",
+                "/v1/worker/withdrawals",
+                {"amount": 10_000},
+                token=token,
+                **{"Idempotency-Key": f"wd-{index}"},
+            )
+            assert answer.status_code in (201, 200, 503), answer.json
+        if answer.status_code in (200, 201):
+            made.append(answer.json["withdrawal_id"])
+    for withdrawal_id in set(made):
+        answer = run.call("POST", f"/v1/admin/withdrawals/{withdrawal_id}/approve", {}, token=admin)
+        assert answer.status_code in (200, 409, 503), answer.json
+    with run.quiet():
+        invariants = [_no_500(run)]
+        from chalicelib.models.payouts import WithdrawalItem
+
+        for worker_id, _ in workers:
+            mine = [
+                w for w in WithdrawalItem.scan(WithdrawalItem.sk == "WITHDRAWAL") if w.worker_id == worker_id
+            ]
+            assert len(mine) <= 1, mine
+        invariants.append("one withdrawal per key")
+        assert_balances_match_ledger()
+        invariants.append("balances equal the ledger")
+    _report(run, "withdrawal + approval", invariants)
+
+
+def test_an_outage_answers_503_with_retry_after(run: Run) -> None:
+    """Every AWS call throttled past botocore's retries: the caller is told to come back, not a 500."""
+    run.aws.rate, run.aws.kinds = 1.0, ("throttle", "5xx", "timeout")
+    run.aws.armed = True
+    answer = run.http.call("GET", "/v1/services")
+    run.aws.armed = False
+    assert answer.status_code == 503, answer.json
+    assert answer.json["error"]["code"] == "service_unavailable"
+    assert int(answer.headers["Retry-After"]) >= 1
