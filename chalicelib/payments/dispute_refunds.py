@@ -114,9 +114,10 @@ def _source(order_id: str, amount: int) -> tuple[str, list[ledger.Line] | None]:
     """Where an admin refund's money comes from (see the module docstring) and the reversal lines."""
     from chalicelib.payouts.balance import reversal_lines
 
-    if not any(entry.kind == "completion" for entry in ledger.entries_of(order_id).entries):
+    view = ledger.entries_of(order_id)
+    if not any(entry.kind == "completion" for entry in view.entries):
         return "prepayment", None
-    lines = reversal_lines(order_id, amount)
+    lines = reversal_lines(view, amount)
     return ("reversal", lines) if lines else ("expense", None)
 
 

@@ -196,15 +196,14 @@ def _window() -> Any:
     return timedelta(days=payout_rules().dispute_window_days)
 
 
-def reversal_lines(order_id: str, amount: int) -> list[Line] | None:
-    """The lines that take ``amount`` fen of a completed order's price back into
+def reversal_lines(view: ledger.LedgerView, amount: int) -> list[Line] | None:
+    """The lines that take ``amount`` fen of a completed order's price (its ledger: ``view``) back into
     ``customer_prepayments`` while the workers' shares are pending, or None when there is nothing
     to reverse: no completion yet, the dispute window over, or the share released already.
 
     The completion is reversed in proportion: each worker's pending share and the commission.
     409 ``reversal_too_large`` above what is left of the price.
     """
-    view = ledger.entries_of(order_id)
     completion = [entry for entry in view.entries if entry.kind == "completion"]
     if not completion or any(entry.kind == "release" for entry in view.entries):
         return None
@@ -257,9 +256,10 @@ def reverse_pending(order_id: str, amount: int, ref: str) -> int:
     ``earning_released`` once the window is over or the share available, ``reversal_too_large``
     above what is left. Returns the fen taken from the workers' pending shares.
     """
-    if not any(entry.kind == "completion" for entry in ledger.entries_of(order_id).entries):
+    view = ledger.entries_of(order_id)
+    if not any(entry.kind == "completion" for entry in view.entries):
         raise NotFound()
-    lines = reversal_lines(order_id, amount)
+    lines = reversal_lines(view, amount)
     if lines is None:
         raise Conflict("earning_released")
 
