@@ -18,12 +18,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 from chalice.test import Client
-from moto import mock_aws
-from moto.awslambda_simple.models import LambdaSimpleBackend
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from chalicelib import clock
 from chalicelib.accounts.inbox import list_inbox
@@ -36,8 +32,6 @@ from chalicelib.payments.refunds import RefundFailed
 from chalicelib.scheduling.availability import set_availability
 from chalicelib.workflows import cancellation, steps
 from chalicelib.workflows.alerts import OPEN_ALERTS, OpsAlertItem
-from local.moto_server import lambda_invoke, task_functions
-from local.provision import create_state_machine
 from tests.integration.conftest import Http, deliver_notifications
 from tests.integration.scheduling_steps import (
     NOW,
@@ -49,9 +43,8 @@ from tests.integration.scheduling_steps import (
     service,
     worker,
 )
+from tests.integration.state_machines import executing
 
-SFN_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-REGION = "ap-southeast-1"
 PRICE = 20000  # the scheduling steps' service: 100 yuan an hour, 2 hours
 REFUNDS_MODULE = "chalicelib.payments.refunds"
 REFUND_RETRIES = 6  # MaxAttempts of the Refund state's States.ALL retrier
@@ -88,15 +81,7 @@ class Saga:
 
 @pytest.fixture
 def saga(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Saga]:
-    with mock_aws(config=SFN_CONFIG):
-        monkeypatch.setattr(
-            LambdaSimpleBackend, "invoke", lambda_invoke(task_functions(), LambdaSimpleBackend.invoke)
-        )
-        sleeps: list[float] = []
-        monkeypatch.setattr(retrier_decl, "time", types.SimpleNamespace(sleep=sleeps.append))
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        arn = create_state_machine(sfn, cancellation.WORKFLOW, REGION)
-        monkeypatch.setenv(cancellation.WORKFLOW.env_var, arn)
+    with executing(cancellation.WORKFLOW, monkeypatch) as (sfn, arn, sleeps):
         clock.freeze(NOW)
         yield Saga(sfn, arn, sleeps)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,9 +17,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-from moto.awslambda_simple.models import LambdaSimpleBackend
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from chalicelib import clock
 from chalicelib.models.payouts import WithdrawalItem
@@ -35,8 +31,6 @@ from chalicelib.payouts.providers import (
     use_payout_provider,
 )
 from chalicelib.workflows.alerts import OpsAlertItem
-from local.moto_server import lambda_invoke, task_functions
-from local.provision import create_state_machine
 from tests.integration.conftest import Http
 from tests.integration.payout_steps import (
     NET,
@@ -48,9 +42,8 @@ from tests.integration.payout_steps import (
     token_of,
     withdraw,
 )
+from tests.integration.state_machines import executing
 
-SFN_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-REGION = "ap-southeast-1"
 RUN_DATE = "2027-01-19"
 
 
@@ -75,15 +68,7 @@ class Runs:
 
 @pytest.fixture
 def runs(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Runs]:
-    with mock_aws(config=SFN_CONFIG):
-        monkeypatch.setattr(
-            LambdaSimpleBackend, "invoke", lambda_invoke(task_functions(), LambdaSimpleBackend.invoke)
-        )
-        sleeps: list[float] = []
-        monkeypatch.setattr(retrier_decl, "time", types.SimpleNamespace(sleep=sleeps.append))
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        arn = create_state_machine(sfn, run.WORKFLOW, REGION)
-        monkeypatch.setenv(run.WORKFLOW.env_var, arn)
+    with executing(run.WORKFLOW, monkeypatch) as (sfn, arn, sleeps):
         clock.freeze(NOW)
         yield Runs(sfn, arn, sleeps)
         use_payout_provider(None)
