@@ -1,9 +1,10 @@
-"""Command line for operators: create admin and support accounts.
+"""Command line for operators: create admin and support accounts, re-file the order day index.
 
 Admins are never self-registered; an operator with AWS credentials for the stage runs
 ``python -m chalicelib.admin_cli create-user --role admin --email ... --name ...`` (the password
 is read from ``--password`` or prompted), with the stage's environment (``TABLE_NAME``,
-``APP_SECRET_ID``) set.
+``APP_SECRET_ID``) set. ``reindex-order-days`` files every order under its shard of the
+orders-by-start-day index (``chalicelib.orders.day_index``) after the shard count changed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     who.add_argument("--phone")
     create.add_argument("--name", required=True)
     create.add_argument("--password", help="prompted for when absent")
+    commands.add_parser("reindex-order-days", help="file every order under its day index shard")
     args = parser.parse_args(argv)
+    if args.command == "reindex-order-days":
+        from chalicelib.orders.day_index import reindex
+
+        print(f"moved {reindex()} orders to their day index shard")
+        return 0
 
     password = args.password or getpass.getpass("password: ")
     problem = password_problem(password)

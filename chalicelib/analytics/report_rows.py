@@ -55,11 +55,10 @@ def _yuan(fen: int) -> str:
 
 
 def _orders(first: date, last: date) -> Iterator[Any]:
-    from chalicelib.models.orders import OrderItem
-    from chalicelib.orders.day_index import day_key
+    from chalicelib.orders.day_index import orders_starting_on
 
     for day in days_between(first, last):
-        yield from OrderItem.gsi3.query(day_key(day), page_size=500)
+        yield from orders_starting_on(day)
 
 
 def _order_rows(first: date, last: date) -> Iterator[list[Any]]:

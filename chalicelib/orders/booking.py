@@ -344,7 +344,7 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
         unpaid_slot=state.free_slot,
         gsi1pk=customer_orders_key(command.customer_id),
         gsi1sk=f"{now_iso}#{order_id}",
-        gsi3pk=day_key(day),  # gsi3: the admin listing by start day
+        gsi3pk=day_key(day, order_id),  # gsi3: the admin listing by start day
         gsi3sk=start_sort_key(clock.iso(start), order_id),
     )
     if term:

@@ -71,7 +71,10 @@ def day_of_orders() -> Journal:
     from chalicelib.orders.day_index import day_key
 
     OrderItem(*OrderItem.key(order_id)).update(  # filed under today's start, as booking files it
-        actions=[OrderItem.gsi3pk.set(day_key(DAY)), OrderItem.gsi3sk.set(f"{clock.iso()}#{order_id}")]
+        actions=[
+            OrderItem.gsi3pk.set(day_key(DAY, order_id)),
+            OrderItem.gsi3sk.set(f"{clock.iso()}#{order_id}"),
+        ]
     )
     return journal
 
