@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import os
 import secrets as _random
+from functools import lru_cache
+from typing import Any
 
 from chalicelib.secrets import app_secrets
 
@@ -44,26 +46,30 @@ def random_token(nbytes: int = 32) -> str:
     return _random.token_urlsafe(nbytes)
 
 
-def _key() -> bytes:
-    """The AES-256 key: SHA-256 of the configured PII secret (any high-entropy text)."""
-    return hashlib.sha256(app_secrets().pii_key.encode()).digest()
+@lru_cache(maxsize=2)
+def _cipher(secret: str) -> Any:
+    """AES-256-GCM keyed with SHA-256 of the PII secret (any high-entropy text).
+
+    Kept per secret, so a booking does not derive the key and build the cipher twice per
+    request; a rotated secret gets its own entry.
+    """
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(hashlib.sha256(secret.encode()).digest())
 
 
 def encrypt(plaintext: str, *, context: str) -> str:
     """AES-256-GCM; ``context`` (e.g. ``"user:phone"``) is bound as associated data."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
     nonce = os.urandom(_NONCE_BYTES)
-    sealed = AESGCM(_key()).encrypt(nonce, plaintext.encode(), context.encode())
+    sealed = _cipher(app_secrets().pii_key).encrypt(nonce, plaintext.encode(), context.encode())
     return "v1." + base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
 def decrypt(token: str, *, context: str) -> str:
     """The inverse of :func:`encrypt`; fails loudly on tampering or a wrong context."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
     version, _, body = token.partition(".")
     if version != "v1":
         raise ValueError("unknown ciphertext version")
     raw = base64.urlsafe_b64decode(body.encode())
-    return AESGCM(_key()).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode()).decode()
+    plain = _cipher(app_secrets().pii_key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
+    return str(plain.decode())

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.errors import RateLimited
 from chalicelib.models.accounts import CounterItem
+from chalicelib.models.base import MainItem, connection
 
 __all__ = ["DailyWindow", "daily_hit_in", "daily_window", "hit_daily", "hit_window"]
 
@@ -31,13 +31,25 @@ class DailyWindow:
 
 
 def _hit(pk: str, limit: int, expires_at: int, retry_after: int, code: str) -> None:
+    """The conditional ``ADD``, written out: it runs on every booking and sign-in, and the
+    expression never changes, so pynamodb's per-call expression building is skipped."""
+    from botocore.exceptions import ClientError
+
     try:
-        CounterItem(pk, "RATE").update(
-            actions=[CounterItem.hits.add(1), CounterItem.ttl.set(expires_at)],
-            condition=CounterItem.hits.does_not_exist() | (CounterItem.hits < limit),
+        connection().client.update_item(
+            TableName=MainItem.Meta.table_name,
+            Key={"pk": {"S": pk}, "sk": {"S": "RATE"}},
+            UpdateExpression="ADD #hits :one SET #ttl = :ttl",
+            ConditionExpression="attribute_not_exists(#hits) OR #hits < :limit",
+            ExpressionAttributeNames={"#hits": "hits", "#ttl": "ttl"},
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":ttl": {"N": str(expires_at)},
+                ":limit": {"N": str(limit)},
+            },
         )
-    except UpdateError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
             raise RateLimited(code, retry_after=retry_after) from error
         raise
 

@@ -12,6 +12,8 @@ Keys (docs/data-model.md has the access patterns):
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -54,6 +56,9 @@ class WorkerProfileItem(MainItem):
     home_geohash = UnicodeAttribute(null=True)
     level = UnicodeAttribute(null=True)
     level_override = UnicodeAttribute(null=True)  # pinned by an admin; wins over the derived level
+    # The kinds of her verified certificates, set by review with the level (the public profile
+    # reads this one item); None on profiles reviewed before it existed.
+    certificate_kinds = ListAttribute[Any](of=UnicodeAttribute, null=True)
     groups = ListAttribute(of=UnicodeAttribute, null=True)
     submitted_at = UnicodeAttribute(null=True)
     reviewed_at = UnicodeAttribute(null=True)

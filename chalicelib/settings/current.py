@@ -19,6 +19,8 @@ from chalicelib.settings.schema import PlatformSettings, apply_override
 __all__ = ["PlatformSettings", "current_document", "current_settings", "forget", "pinned"]
 
 _pinned: Any = None
+_parsed: tuple[Any, Any] | None = None
+"""The provider's last raw document and its parsed form: validated once, not on every read."""
 
 
 def current_document() -> Any:
@@ -26,10 +28,15 @@ def current_document() -> Any:
     from chalicelib.settings.provider import SETTINGS_NAME, max_age, provider
     from chalicelib.settings.store import document_of
 
+    global _parsed
     if _pinned is not None:
         return _pinned
     data = provider().get(SETTINGS_NAME, max_age=max_age(), transform="json")
-    return document_of(dict(data))  # type: ignore[arg-type]
+    if (
+        _parsed is None or _parsed[0] is not data
+    ):  # the provider's cache hands out one object until it refreshes
+        _parsed = (data, document_of(dict(data)))  # type: ignore[arg-type]
+    return _parsed[1]
 
 
 def current_settings(city: str | None = None) -> PlatformSettings:

@@ -186,6 +186,11 @@ def rating_of(profile: WorkerProfileItem) -> Rating:
     )
 
 
+def verified_kinds(certificates: list[CertificateItem]) -> list[str]:
+    """The kinds of the verified certificates, as the public profile shows them."""
+    return sorted({str(item.kind) for item in certificates if item.status == "verified"})
+
+
 def level_for(profile: WorkerProfileItem, certificates: list[CertificateItem]) -> str:
     """The admin's pinned level, or the one derived from experience, certificates and ratings."""
     if profile.level_override:

@@ -48,6 +48,7 @@ from chalicelib.workers.profile import (
     level_for,
     load_profile,
     profile_view,
+    verified_kinds,
 )
 from chalicelib.workers.search_index import refresh_search_entries
 
@@ -203,6 +204,7 @@ def _decide(worker_id: str, action: str, actor: Actor, *, reason: str | None) ->
         WorkerProfileItem.gsi2pk.set(gsi2pk),
         WorkerProfileItem.gsi2sk.set(gsi2sk),
         WorkerProfileItem.level.set(level_for(profile, certificates)),
+        WorkerProfileItem.certificate_kinds.set(verified_kinds(certificates)),
         WorkerProfileItem.updated_at.set(now),
     ]
     if action in ("approve", "reject"):
@@ -350,7 +352,10 @@ def _decide_certificate(
             transaction.update(item, actions=cert_actions, condition=CertificateItem.status == current)
             transaction.update(
                 profile,
-                actions=[WorkerProfileItem.level.set(level_for(profile, certificates))],
+                actions=[
+                    WorkerProfileItem.level.set(level_for(profile, certificates)),
+                    WorkerProfileItem.certificate_kinds.set(verified_kinds(certificates)),
+                ],
                 condition=WorkerProfileItem.pk.exists(),
             )
     except TransactWriteError as error:

@@ -371,18 +371,27 @@ def mask_name(real_name: str | None) -> str | None:
 
 
 def public_profile(worker_id: str) -> PublicProfile:
-    """A verified worker's public profile (GetItem, then a Query of her certificates); else 404."""
+    """A verified worker's public profile (one GetItem); else 404.
+
+    The certificate kinds come from the profile, where review keeps them; a profile reviewed
+    before that was kept has none, and its certificates are queried instead.
+    """
     try:
         profile = WorkerProfileItem.get(*WorkerProfileItem.key(worker_id))
     except WorkerProfileItem.DoesNotExist:
         raise NotFound() from None
     if profile.status != "verified":
         raise NotFound()
-    certificates = CertificateItem.query(
-        f"WORKER#{worker_id}",
-        CertificateItem.sk.startswith("CERT#"),
-        filter_condition=CertificateItem.status == "verified",
-    )
+    kinds = profile.certificate_kinds
+    if kinds is None:
+        kinds = [
+            item.kind
+            for item in CertificateItem.query(
+                f"WORKER#{worker_id}",
+                CertificateItem.sk.startswith("CERT#"),
+                filter_condition=CertificateItem.status == "verified",
+            )
+        ]
     count = int(profile.rating_count or 0)
 
     def average(total: float) -> float:
@@ -411,6 +420,6 @@ def public_profile(worker_id: str) -> PublicProfile:
             skill=skill,
             count=count,
         ),
-        certificates=sorted({item.kind for item in certificates}),
+        certificates=sorted({str(kind) for kind in kinds}),
         completed_orders=int(profile.completed_orders or 0),
     )

@@ -64,6 +64,7 @@ def worker(
         home_lat=home[0] if home else None,
         home_lng=home[1] if home else None,
         level=level,
+        certificate_kinds=[] if status == "verified" else None,  # as review keeps them
         rating_count=count,
         rating_quality_sum=average * count,
         rating_attitude_sum=average * count,

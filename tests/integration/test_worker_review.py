@@ -314,6 +314,25 @@ def test_groups_and_pinned_levels(http: Http, admin: str) -> None:
     )
 
 
+def _public_certificates(http: Http, worker_id: str) -> tuple[list[str], int]:
+    """The certificate kinds anyone sees on the worker's page, and the DynamoDB calls it took."""
+    from chalicelib.models.base import connection
+
+    calls: list[str] = []
+
+    def count(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    events = connection().client.meta.events
+    events.register("before-call.dynamodb", count)
+    try:
+        page = http.call("GET", f"/v1/workers/{worker_id}")
+    finally:
+        events.unregister("before-call.dynamodb", count)
+    assert page.status_code == 200, page.json
+    return page.json["certificates"], len(calls)
+
+
 def test_levels_follow_certificates_and_ratings(http: Http, admin: str) -> None:
     worker_id, token = submitted_worker(http, phone="13922220060", id_number=ID_PUDONG, experience_years=9)
     assert _decide(http, admin, worker_id, "approve").json["level"] == "intermediate"
@@ -331,6 +350,9 @@ def test_levels_follow_certificates_and_ratings(http: Http, admin: str) -> None:
         == 409
     )
     assert _audit("worker.certificate.verify")[0].target_id == slot["certificate_id"]
+    kinds = sorted(c["kind"] for c in verified.json["certificates"])
+    assert "maternity_nurse_cert" in kinds
+    assert _public_certificates(http, worker_id) == (kinds, 1)  # kept on the profile: one GetItem
 
     # Ratings arrive (the review flow keeps these sums): 30 ratings averaging 4.9 make gold.
     WorkerProfileItem(*WorkerProfileItem.key(worker_id)).update(
@@ -351,6 +373,7 @@ def test_levels_follow_certificates_and_ratings(http: Http, admin: str) -> None:
     assert rejected.status_code == 200
     assert rejected.json["level"] == "senior"
     assert rejected.json["certificates"][1]["reject_reason"] == "证书编号查无此证"
+    assert _public_certificates(http, worker_id) == ([k for k in kinds if k != "maternity_nurse_cert"], 1)
     assert (
         http.call(
             "POST", f"/v1/admin/workers/{worker_id}/certificates/cert_nope/verify", token=admin

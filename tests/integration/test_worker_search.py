@@ -17,6 +17,8 @@ from chalicelib.models.workers import CertificateItem, WorkerProfileItem
 from chalicelib.scheduling import calendar
 from chalicelib.scheduling.travel import Point
 from chalicelib.workers import search
+from chalicelib.workers.certificates import certificate_items
+from chalicelib.workers.profile import verified_kinds
 from chalicelib.workers.search_index import refresh_search_entries
 from tests.integration.conftest import Http
 from tests.integration.scheduling_steps import (
@@ -534,6 +536,14 @@ def test_public_profile_masks_and_hides(http: Http) -> None:
             status=status,
             created_at=clock.iso(),
         ).save()
+    # A profile reviewed before the kinds were kept on it: its certificates are queried.
+    WorkerProfileItem(*WorkerProfileItem.key(worker_id)).update(
+        actions=[WorkerProfileItem.certificate_kinds.remove()]
+    )
+    assert http.call("GET", f"/v1/workers/{worker_id}").json["certificates"] == ["housekeeping_cert"]
+    WorkerProfileItem(*WorkerProfileItem.key(worker_id)).update(  # as review keeps them
+        actions=[WorkerProfileItem.certificate_kinds.set(verified_kinds(certificate_items(worker_id)))]
+    )
     profile = http.call("GET", f"/v1/workers/{worker_id}")
     assert profile.status_code == 200, profile.json
     body = profile.json
