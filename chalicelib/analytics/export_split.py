@@ -12,7 +12,7 @@ consumer starts ``export_split.asl.json`` (:func:`start`, once per export), whic
 - ``Assemble``: streams the parts in day order through ``report_rows.combine_days`` into the
   export's writer (``exports.publish``, as the inline path), marks it ``ready`` and drops the
   parts; a ``ready`` export is not assembled again;
-- any task that has spent its retries goes to ``Fail``: ``failed`` with the reason and the
+- any task that has spent its retries goes to ``MarkFailed``: ``failed`` with the reason and the
   ``export_failed`` ops alert (``exports.fail``, as the inline path's last attempt).
 
 Every step refreshes the export's ``updated_at`` when it starts, and no step runs longer than
