@@ -273,6 +273,13 @@ WORKFLOWS: tuple[WorkflowSpec, ...] = (
         env_var="PAYOUT_RUN_STATE_MACHINE_ARN",
         functions=(WORKFLOW_STEPS,),
     ),
+    # A row report export too large for one Lambda, written day by day (chalicelib.analytics.export_split).
+    WorkflowSpec(
+        name="export-split",
+        definition="export_split.asl.json",
+        env_var="EXPORT_SPLIT_STATE_MACHINE_ARN",
+        functions=(WORKFLOW_STEPS,),
+    ),
 )
 
 

@@ -8,6 +8,10 @@ file (rows are streamed), and marks it ``ready``. A failure puts it back to ``qu
 SQS retry; on the last attempt it becomes ``failed`` with the reason. A run that died without
 a word (a timeout) shows as ``failed`` (``timed_out``) once it has been ``running`` longer than
 a Lambda can run, so nothing stays ``running`` for ever.
+
+A row report too large for one Lambda (``export_split.should_split``) is not written by the
+consumer: it starts the ``export-split`` workflow (``chalicelib.analytics.export_split``), which
+writes the file through the same :func:`publish` and fails it through the same :func:`fail`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock
 from chalicelib.audit import Actor, AuditItem, entry
@@ -26,7 +30,21 @@ from chalicelib.models.base import transact_write
 from chalicelib.models.exports import ExportItem
 from chalicelib.pagination import decode_cursor, encode_cursor
 
-__all__ = ["LINK_SECONDS", "MAX_ATTEMPTS", "get_export", "list_exports", "request_export", "run_export"]
+if TYPE_CHECKING:
+    from chalicelib.analytics.report_rows import ReportData
+
+__all__ = [
+    "LINK_SECONDS",
+    "MAX_ATTEMPTS",
+    "fail",
+    "get_export",
+    "list_exports",
+    "mark_running",
+    "object_prefix",
+    "publish",
+    "request_export",
+    "run_export",
+]
 
 LINK_SECONDS = 15 * 60
 MAX_ATTEMPTS = 3  # the queue's maxReceiveCount: after it, failed
@@ -203,10 +221,51 @@ def _set(export_id: str, **fields: Any) -> None:
     ExportItem(*ExportItem.key(export_id)).update(actions=actions)
 
 
-def run_export(export_id: str, attempt: int) -> str:
-    """Do one attempt of an export (the consumer's work); raises to have SQS retry it."""
-    from chalicelib.analytics.report_rows import report_data
+def mark_running(export_id: str) -> None:
+    """The export is being worked on (again): ``running``, ``updated_at`` now."""
+    _set(export_id, status="running")
+
+
+def object_prefix(item: ExportItem) -> str:
+    """``exports/<kind>/<date>/<export id>/``: where the export's file (and a split one's parts) go."""
+    day = str(item.created_at)[:10] if item.kind == "on_demand" else str(item.date_from)
+    return f"exports/{item.kind}/{day}/{item.export_id}/"
+
+
+def publish(item: ExportItem, data: ReportData) -> str:
+    """Write ``data`` in the export's format to its key in the bucket and mark it ``ready``."""
     from chalicelib.analytics.writers import CONTENT_TYPES, write
+
+    key = f"{object_prefix(item)}{item.report}.{item.format}"
+    with tempfile.TemporaryFile() as spool:
+        rows = write(data, str(item.format), spool)
+        spool.seek(0)
+        _s3().upload_fileobj(
+            spool,
+            settings().buckets["exports"],
+            key,
+            ExtraArgs={"ContentType": CONTENT_TYPES[str(item.format)], "Metadata": {"rows": str(rows)}},
+        )
+    _set(str(item.export_id), status="ready", s3_key=key)
+    return key
+
+
+def fail(export_id: str, reason: str) -> None:
+    """The export's last try failed: ``failed`` with ``reason``, and the ops alert (opened once)."""
+    from chalicelib.workflows.alerts import open_alert
+
+    _set(export_id, status="failed", reason=reason)
+    open_alert("export_failed", export_id, {"reason": reason})
+
+
+def run_export(export_id: str, attempt: int) -> str:
+    """Do one attempt of an export (the consumer's work); raises to have SQS retry it.
+
+    A split export's attempt only starts its workflow (once: the execution is named after the
+    export) and answers ``split``; the workflow takes it to ``ready`` or ``failed``.
+    """
+    from chalicelib.analytics import export_split
+    from chalicelib.analytics.report_rows import report_data
 
     try:
         item = ExportItem.get(*ExportItem.key(export_id), consistent_read=True)
@@ -216,29 +275,16 @@ def run_export(export_id: str, attempt: int) -> str:
         return str(item.status)
     _set(export_id, status="running", attempts=attempt, reason=None)
     try:
-        data = report_data(
-            str(item.report), date.fromisoformat(item.date_from), date.fromisoformat(item.date_to)
-        )
-        day = str(item.created_at)[:10] if item.kind == "on_demand" else str(item.date_from)
-        key = f"exports/{item.kind}/{day}/{export_id}/{item.report}.{item.format}"
-        with tempfile.TemporaryFile() as spool:
-            rows = write(data, str(item.format), spool)
-            spool.seek(0)
-            _s3().upload_fileobj(
-                spool,
-                settings().buckets["exports"],
-                key,
-                ExtraArgs={"ContentType": CONTENT_TYPES[str(item.format)], "Metadata": {"rows": str(rows)}},
-            )
+        first, last = date.fromisoformat(item.date_from), date.fromisoformat(item.date_to)
+        if export_split.should_split(str(item.report), first, last):
+            export_split.start(export_id)
+            return "split"
+        publish(item, report_data(str(item.report), first, last))
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"[:300]
         if attempt >= MAX_ATTEMPTS:
-            _set(export_id, status="failed", reason=reason)
-            from chalicelib.workflows.alerts import open_alert
-
-            open_alert("export_failed", export_id, {"reason": reason})
+            fail(export_id, reason)
             return "failed"
         _set(export_id, status="queued", reason=reason)
         raise
-    _set(export_id, status="ready", s3_key=key)
     return "ready"

@@ -4,11 +4,16 @@
 index (one Query page at a time, never the whole range in memory); ``revenue`` and
 ``satisfaction`` read the daily aggregates. No row carries a phone, an ID number or a street
 address: an order shows its city and district only, people by their ids.
+
+The row reports are built from one source per day, :func:`day_rows`, combined by
+:func:`combine_days`: the inline export runs both in one go, the split export
+(``chalicelib.analytics.export_split``) writes each day's rows as a part and combines the parts,
+so both paths compute the same rows the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -17,7 +22,7 @@ from chalicelib.analytics.metrics import figures
 from chalicelib.analytics.queries import days_between
 from chalicelib.analytics.store import DaySums, read_days
 
-__all__ = ["Column", "ReportData", "report_data"]
+__all__ = ["ROW_REPORTS", "Column", "ReportData", "combine_days", "day_rows", "report_data"]
 
 Kind = Literal["text", "date", "yuan", "int", "rate"]
 
@@ -61,8 +66,12 @@ def _orders(first: date, last: date) -> Iterator[Any]:
         yield from orders_starting_on(day)
 
 
-def _order_rows(first: date, last: date) -> Iterator[list[Any]]:
-    for order in _orders(first, last):
+ROW_REPORTS = ("orders", "workers")
+"""The reports whose rows come from the orders themselves (the others from the daily aggregates)."""
+
+
+def _order_rows(day: str) -> Iterator[list[Any]]:
+    for order in _orders(date.fromisoformat(day), date.fromisoformat(day)):
         address = order.address or {}
         yield [
             order.order_id,
@@ -79,9 +88,10 @@ def _order_rows(first: date, last: date) -> Iterator[list[Any]]:
         ]
 
 
-def _worker_rows(first: date, last: date) -> Iterator[list[Any]]:
+def _worker_sums(day: str) -> Iterator[list[Any]]:
+    """``[worker id, jobs, completed, gmv, minutes]`` per worker of the day's orders."""
     per: dict[str, list[int]] = {}
-    for order in _orders(first, last):
+    for order in _orders(date.fromisoformat(day), date.fromisoformat(day)):
         if not order.worker_id:
             continue
         row = per.setdefault(order.worker_id, [0, 0, 0, 0])
@@ -90,8 +100,35 @@ def _worker_rows(first: date, last: date) -> Iterator[list[Any]]:
             row[1] += 1
             row[2] += int(order.price_amount)
         row[3] += int(order.duration_minutes)
+    for worker_id, sums in sorted(per.items()):
+        yield [worker_id, *sums]
+
+
+def _worker_rows(days: Iterable[Iterable[list[Any]]]) -> Iterator[list[Any]]:
+    per: dict[str, list[int]] = {}
+    for sums in days:
+        for worker_id, *values in sums:
+            row = per.setdefault(worker_id, [0, 0, 0, 0])
+            for n, value in enumerate(values):
+                row[n] += int(value)
     for worker_id, (jobs, completed, gmv, minutes) in sorted(per.items()):
         yield [worker_id, jobs, completed, gmv, round(minutes / 60, 1)]
+
+
+def day_rows(report: str, day: str) -> Iterator[list[Any]]:
+    """One day's share of a row report (``ROW_REPORTS``): its order rows, or its per-worker sums.
+
+    The values are plain JSON values and ``date``s, so a day's share can be stored as a part and
+    read back unchanged.
+    """
+    return _order_rows(day) if report == "orders" else _worker_sums(day)
+
+
+def combine_days(report: str, days: Iterable[Iterable[list[Any]]]) -> Iterator[list[Any]]:
+    """The report's rows from its days' shares, in day order: orders follow each other, workers add up."""
+    if report == "orders":
+        return (row for rows in days for row in rows)
+    return _worker_rows(days)
 
 
 def _per_day_category(by_day: dict[str, DaySums], build: Any) -> Iterator[list[Any]]:
@@ -103,9 +140,17 @@ def _per_day_category(by_day: dict[str, DaySums], build: Any) -> Iterator[list[A
             yield build(date.fromisoformat(day), dim[2:], figures(sums.counters, sums.sketches, dim, 1))
 
 
-def report_data(report: str, first: date, last: date) -> ReportData:
-    """The data of ``report`` over ``first``..``last`` (Asia/Shanghai days, inclusive)."""
+def report_data(
+    report: str, first: date, last: date, days: Iterable[Iterable[list[Any]]] | None = None
+) -> ReportData:
+    """The data of ``report`` over ``first``..``last`` (Asia/Shanghai days, inclusive).
+
+    ``days``: the days' shares of a row report (``day_rows``) read back from elsewhere (the parts
+    of a split export), in day order; by default they are read here.
+    """
     by_day = read_days(days_between(first, last))
+    if report in ROW_REPORTS and days is None:
+        days = (day_rows(report, day) for day in days_between(first, last))
     total = DaySums()
     for sums in by_day.values():
         total.merge(sums)
@@ -147,7 +192,7 @@ def report_data(report: str, first: date, last: date) -> ReportData:
             Column("客户 Customer id"),
             Column("服务人员 Worker id"),
         ]
-        data.rows = _order_rows(first, last)
+        data.rows = combine_days(report, days or ())
     elif report == "workers":
         data.columns = [
             Column("服务人员 Worker id"),
@@ -156,7 +201,7 @@ def report_data(report: str, first: date, last: date) -> ReportData:
             Column("成交额 GMV (¥)", "yuan"),
             Column("服务时长 Hours", "int"),
         ]
-        data.rows = _worker_rows(first, last)
+        data.rows = combine_days(report, days or ())
     elif report == "revenue":
         data.columns = [
             Column("日期 Date", "date"),

@@ -213,6 +213,38 @@ def payout_finish(run_id: str, run_date: str) -> dict[str, Any]:
     return run.finish(run_id, run_date)
 
 
+# -- export split (chalicelib.analytics.export_split; imported on first use) -------------------
+
+
+def export_plan(export_id: str) -> dict[str, Any]:
+    """Take the export and list its days, or say it is settled already."""
+    from chalicelib.analytics import export_split
+
+    return export_split.plan(export_id)
+
+
+def export_write_part(export_id: str, day: str) -> dict[str, Any]:
+    """Write one day's rows of the export as a part in the exports bucket."""
+    from chalicelib.analytics import export_split
+
+    return export_split.write_part(export_id, day)
+
+
+def export_assemble(export_id: str) -> dict[str, Any]:
+    """Stream the parts in day order into the export's file; the export is ``ready``."""
+    from chalicelib.analytics import export_split
+
+    return export_split.assemble(export_id)
+
+
+def export_fail(export_id: str, failure: dict[str, Any]) -> dict[str, Any]:
+    """A step spent its retries: the export is ``failed`` with the failure as its reason, alert opened."""
+    from chalicelib.analytics import export_split
+
+    reason = f"{failure.get('Error') or 'unknown'}: {_cause(failure)}"[:300]
+    return export_split.fail(export_id, reason)
+
+
 # -- dispatch --------------------------------------------------------------------------------
 
 Step = Callable[..., dict[str, Any]]
@@ -225,6 +257,10 @@ STEPS: dict[str, Step] = {
     "payout_run.pay_batch": payout_pay_batch,
     "payout_run.fail_batch": payout_fail_batch,
     "payout_run.finish": payout_finish,
+    "export_split.plan": export_plan,
+    "export_split.write_part": export_write_part,
+    "export_split.assemble": export_assemble,
+    "export_split.fail": export_fail,
 }
 
 
