@@ -4,12 +4,14 @@ Starts its own stack (DynamoDB Local, moto server, ``chalice local``, the event 
 loopback ports, writes a scene (customers with an address, verified workers, one service, an
 admin) and runs ``THREADS`` closed-loop clients for ``LOAD_SECONDS`` (default 300): each loop
 browses the catalog, reads a worker's slots, books a slot with an ``Idempotency-Key``, pays it
-(the local provider's signed webhook) and reads the order. It stops by itself at the deadline.
+(the local provider's signed webhook) and reads the order; every other paid order is then done
+by its worker (accept, departed, arrived, started with the customer's check-in code, finished).
+It stops by itself at the deadline.
 
 Reported: requests, rate, error rate (5xx and transport failures; 409 slot taken and 429 are
 expected answers, counted apart), p50/p99 per kind. Invariants afterwards, once the event side
 has settled: every 201 booking is one order of its customer (none lost, none doubled), every paid
-order is ``paid`` and its ledger balances.
+order reached the ledger and a sample balances, every order its worker finished is ``finished``.
 
 Run: ``python -m bench.load_run`` (``make proof``); ``LOAD_SECONDS=30`` for a short look.
 """
@@ -40,7 +42,10 @@ WORKERS = 40
 
 _SCENE = """
 service_id = cleaning_service()
-workers = [verified_worker(f"阿姨{n}").user_id for n in range(%(workers)d)]
+workers = []
+for n in range(%(workers)d):
+    worker = verified_worker(f"阿姨{n}")
+    workers.append([worker.user_id, open_session(worker.user_id, "worker").access_token])
 customers = []
 for n in range(%(customers)d):
     who, address_id = customer_at_home(f"客户{n}")
@@ -59,6 +64,7 @@ class Tally:
         self.errors: Counter[str] = Counter()
         self.booked: dict[str, list[str]] = defaultdict(list)  # customer -> order ids answered 201
         self.paid: list[str] = []
+        self.finished: list[str] = []
 
     def record(self, kind: str, seconds: float, status: int | str) -> None:
         with self.lock:
@@ -88,7 +94,7 @@ def _client_loop(base: str, scene: dict[str, Any], tally: Tally, deadline: float
             number += 1
             customer_id, token, address_id = rng.choice(scene["customers"])
             auth = {"Authorization": f"Bearer {token}"}
-            worker_id = rng.choice(scene["workers"])
+            worker_id, worker_token = rng.choice(scene["workers"])
             day = time.strftime("%Y-%m-%d", time.gmtime(day0 + 86400 * rng.randint(2, 20)))
             _call(http, tally, "browse", "GET", "/v1/services")
             _call(
@@ -137,7 +143,44 @@ def _client_loop(base: str, scene: dict[str, Any], tally: Tally, deadline: float
                 if done is not None and done.status_code == 202:
                     with tally.lock:
                         tally.paid.append(order_id)
-            _call(http, tally, "order", "GET", f"/v1/orders/{order_id}", headers=auth)
+            shown = _call(http, tally, "order", "GET", f"/v1/orders/{order_id}", headers=auth)
+            if shown is not None and shown.status_code == 200 and number % 2 == 0:
+                _progress(http, tally, order_id, shown.json(), auth, worker_token)
+
+
+def _progress(
+    http: httpx.Client, tally: Tally, order_id: str, order: dict[str, Any], auth: dict[str, str], token: str
+) -> None:
+    """The chosen worker does the job: accept once the payment has landed, then each progress event."""
+    worker = {"Authorization": f"Bearer {token}"}
+    for _ in range(20):  # the payment's event reaches the order within moments
+        if order.get("status") == "paid":
+            break
+        time.sleep(0.25)
+        shown = _call(http, tally, "order", "GET", f"/v1/orders/{order_id}", headers=auth)
+        if shown is None or shown.status_code != 200:
+            return
+        order = shown.json()
+    accepted = _call(http, tally, "progress", "POST", f"/v1/worker/orders/{order_id}/accept", headers=worker)
+    if accepted is None or accepted.status_code != 200:
+        return
+    for event in ("departed", "arrived", "started", "finished"):
+        body: dict[str, Any] = {"event": event}
+        if event == "started":
+            body["check_in_code"] = order["check_in_code"]
+        step = _call(
+            http,
+            tally,
+            "progress",
+            "POST",
+            f"/v1/worker/orders/{order_id}/progress",
+            json=body,
+            headers=worker,
+        )
+        if step is None or step.status_code != 200:
+            return
+    with tally.lock:
+        tally.finished.append(order_id)
 
 
 def _check(base: str, scene: dict[str, Any], tally: Tally) -> list[str]:
@@ -169,6 +212,13 @@ def _check(base: str, scene: dict[str, Any], tally: Tally) -> list[str]:
                     break
             if sorted(listed) != sorted(ids):
                 problems.append(f"{customer_id}: booked {len(ids)} answered 201, {len(listed)} orders exist")
+        for order_id in tally.finished:
+            owner = next(c for c, ids in tally.booked.items() if order_id in ids)
+            status = http.get(
+                f"/v1/orders/{order_id}", headers={"Authorization": f"Bearer {tokens[owner]}"}
+            ).json()["status"]
+            if status != "finished":
+                problems.append(f"{order_id}: finished by its worker, shown {status}")
         for order_id in rng_sample(tally.paid, 40):
             ledger = http.get(f"/v1/admin/orders/{order_id}/ledger", headers=admin).json()
             if ledger["balance"] != 0 or sum(e["amount"] for e in ledger["entries"]) != 0:
@@ -217,7 +267,7 @@ def main() -> int:
     print("answers:", json.dumps(dict(sorted(tally.status.items())), ensure_ascii=False))
     booked = sum(len(v) for v in tally.booked.values())
     print(
-        f"booked {booked}, paid {len(tally.paid)}; invariants: "
+        f"booked {booked}, paid {len(tally.paid)}, done by the worker {len(tally.finished)}; invariants: "
         + ("held" if not problems else "; ".join(problems[:5]))
     )
     return 0 if not problems and errors == 0 else 1
