@@ -14,8 +14,8 @@ from chalicelib.schemas.admin import (
     ReasonBody,
     RevealedIdNumber,
     StaffIn,
+    StaffUserOut,
     UserDetailOut,
-    UserOut,
     UserPatch,
     UsersQuery,
 )
@@ -48,8 +48,8 @@ def _detail(view: Any) -> UserDetailOut:
     return UserDetailOut.model_validate({**fields.pop("user"), **fields})
 
 
-@api.get("/v1/admin/users", roles=READERS, query=UsersQuery, response=Page[UserOut], errors=(422,))
-def list_users(request: Request[Any]) -> Page[UserOut]:
+@api.get("/v1/admin/users", roles=READERS, query=UsersQuery, response=Page[StaffUserOut], errors=(422,))
+def list_users(request: Request[Any]) -> Page[StaffUserOut]:
     """Accounts by role, status and group, newest first; ``q`` finds a phone/e-mail or a name prefix."""
     query: UsersQuery = request.query
     found, cursor = directory.list_users(
@@ -57,7 +57,9 @@ def list_users(request: Request[Any]) -> Page[UserOut]:
         limit=query.limit,
         cursor=query.cursor,
     )
-    return Page[UserOut](items=[UserOut.model_validate(asdict(item)) for item in found], next_cursor=cursor)
+    return Page[StaffUserOut](
+        items=[StaffUserOut.model_validate(asdict(item)) for item in found], next_cursor=cursor
+    )
 
 
 @api.get(USER_PATH, roles=READERS, response=UserDetailOut, errors=(404,))
@@ -79,12 +81,12 @@ def update_user(request: Request[UserPatch]) -> UserDetailOut:
     return _detail(users.update_user(request.path["user_id"], change, actor_of(request)))
 
 
-@api.post("/v1/admin/users", roles=ADMIN, body=StaffIn, response=UserOut, status=201, errors=(409, 422))
-def create_staff(request: Request[StaffIn]) -> UserOut:
+@api.post("/v1/admin/users", roles=ADMIN, body=StaffIn, response=StaffUserOut, status=201, errors=(409, 422))
+def create_staff(request: Request[StaffIn]) -> StaffUserOut:
     """Create an admin or support account; the invitation e-mail's code sets its password."""
     body = request.body
     created = users.create_staff(body.role, body.email, body.name, actor_of(request), request.locale)
-    return UserOut.model_validate(asdict(created))
+    return StaffUserOut.model_validate(asdict(created))
 
 
 @api.post(

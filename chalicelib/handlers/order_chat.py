@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.lazy import lazy_import
-from chalicelib.schemas.order_chat import MessageIn, MessageOut, MessagesQuery
+from chalicelib.schemas.order_chat import ChatMessageIn, ChatMessageOut, MessagesQuery
 from chalicelib.web import ANY_ROLE, Api, Request
 from chalicelib.web.schemas import Page
 
@@ -24,10 +24,10 @@ PARTIES = ("customer", "worker")
     "/v1/orders/{order_id}/messages",
     roles=ANY_ROLE,
     query=MessagesQuery,
-    response=Page[MessageOut],
+    response=Page[ChatMessageOut],
     errors=(404, 422),
 )
-def list_messages(request: Request[Any]) -> Page[MessageOut]:
+def list_messages(request: Request[Any]) -> Page[ChatMessageOut]:
     """The order's messages, newest first; with ``?after=<message_id>`` the newer ones, oldest first.
 
     The customer and the assigned worker read their chat; admin and support read any (each read is
@@ -44,23 +44,23 @@ def list_messages(request: Request[Any]) -> Page[MessageOut]:
         after=query.after,
         request_id=request.request_id,
     )
-    return Page[MessageOut](
-        items=[MessageOut.model_validate(asdict(message)) for message in messages], next_cursor=cursor
+    return Page[ChatMessageOut](
+        items=[ChatMessageOut.model_validate(asdict(message)) for message in messages], next_cursor=cursor
     )
 
 
 @api.post(
     "/v1/orders/{order_id}/messages",
     roles=PARTIES,
-    body=MessageIn,
-    response=MessageOut,
+    body=ChatMessageIn,
+    response=ChatMessageOut,
     status=201,
     errors=(404, 409, 422),
 )
-def post_message(request: Request[MessageIn]) -> MessageOut:
+def post_message(request: Request[ChatMessageIn]) -> ChatMessageOut:
     """Send a message to the other party while the order is in progress (409 otherwise)."""
     principal = request.principal
     message = chat.post_message(
         request.path["order_id"], principal.user_id, principal.role, request.body.text
     )
-    return MessageOut.model_validate(asdict(message))
+    return ChatMessageOut.model_validate(asdict(message))

@@ -15,10 +15,10 @@ from chalicelib.schemas.support import (
     AttachmentIn,
     AttachmentOut,
     AttachmentSlotOut,
-    MessageIn,
-    MessageOut,
     RatingIn,
     TicketIn,
+    TicketMessageIn,
+    TicketMessageOut,
     TicketOut,
 )
 from chalicelib.web import ANY_ROLE, Api, Request
@@ -67,8 +67,10 @@ def get_ticket(request: Request[Any]) -> TicketOut:
     return ticket_out(tickets.get_ticket(request.path["ticket_id"], principal.user_id, principal.role))
 
 
-@api.get(f"{TICKET_PATH}/messages", roles=ANY_ROLE, query=ListQuery, response=Page[MessageOut], errors=(404,))
-def list_messages(request: Request[Any]) -> Page[MessageOut]:
+@api.get(
+    f"{TICKET_PATH}/messages", roles=ANY_ROLE, query=ListQuery, response=Page[TicketMessageOut], errors=(404,)
+)
+def list_messages(request: Request[Any]) -> Page[TicketMessageOut]:
     """The conversation, oldest first."""
     principal = request.principal
     views, cursor = tickets.list_messages(
@@ -78,23 +80,23 @@ def list_messages(request: Request[Any]) -> Page[MessageOut]:
         limit=request.query.limit,
         cursor=request.query.cursor,
     )
-    return Page[MessageOut](
-        items=[MessageOut.model_validate(asdict(view)) for view in views], next_cursor=cursor
+    return Page[TicketMessageOut](
+        items=[TicketMessageOut.model_validate(asdict(view)) for view in views], next_cursor=cursor
     )
 
 
 @api.post(
     f"{TICKET_PATH}/messages",
     roles=ANY_ROLE,
-    body=MessageIn,
-    response=MessageOut,
+    body=TicketMessageIn,
+    response=TicketMessageOut,
     status=201,
     errors=(404, 409),
 )
-def post_message(request: Request[MessageIn]) -> MessageOut:
+def post_message(request: Request[TicketMessageIn]) -> TicketMessageOut:
     """Write on the ticket; a staff reply is its first response and tells the owner (audited)."""
     view = tickets.post_message(request.path["ticket_id"], actor_of(request), request.body.text)
-    return MessageOut.model_validate(asdict(view))
+    return TicketMessageOut.model_validate(asdict(view))
 
 
 @api.post(f"{TICKET_PATH}/rating", roles=OWNERS, body=RatingIn, response=TicketOut, errors=(404, 409))

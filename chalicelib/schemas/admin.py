@@ -26,8 +26,8 @@ __all__ = [
     "SettingsPut",
     "SettingsQuery",
     "StaffIn",
+    "StaffUserOut",
     "UserDetailOut",
-    "UserOut",
     "UserPatch",
     "UsersQuery",
     "as_period_end",
@@ -127,7 +127,7 @@ class ReasonBody(StrictModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class UserOut(Model):
+class StaffUserOut(Model):
     user_id: str
     role: str
     status: str
@@ -139,7 +139,7 @@ class UserOut(Model):
     created_at: str
 
 
-class UserDetailOut(UserOut):
+class UserDetailOut(StaffUserOut):
     status_reason: str | None = None
     worker_status: str | None = None
     id_number: str | None = Field(None, description="Masked; `POST …/reveal-id-number` shows it (audited).")

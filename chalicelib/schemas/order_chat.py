@@ -11,10 +11,10 @@ from chalicelib.basemodel import Model
 from chalicelib.schemas.common import ListQuery
 from chalicelib.web.schemas import StrictModel
 
-__all__ = ["MessageIn", "MessageOut", "MessagesQuery"]
+__all__ = ["ChatMessageIn", "ChatMessageOut", "MessagesQuery"]
 
 
-class MessageIn(StrictModel):
+class ChatMessageIn(StrictModel):
     text: str = Field(min_length=1, max_length=1000, description="Plain text, 1-1000 characters (trimmed).")
 
 
@@ -27,7 +27,7 @@ class MessagesQuery(ListQuery):
     )
 
 
-class MessageOut(Model):
+class ChatMessageOut(Model):
     message_id: str
     order_id: str
     sender_id: str

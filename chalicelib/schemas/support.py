@@ -18,10 +18,10 @@ __all__ = [
     "AttachmentIn",
     "AttachmentOut",
     "AttachmentSlotOut",
-    "MessageIn",
-    "MessageOut",
     "RatingIn",
     "TicketIn",
+    "TicketMessageIn",
+    "TicketMessageOut",
     "TicketOut",
 ]
 
@@ -67,11 +67,11 @@ class TicketOut(Model):
     attachments: list[AttachmentOut] = Field(default_factory=list)
 
 
-class MessageIn(StrictModel):
+class TicketMessageIn(StrictModel):
     text: str = Field(min_length=1, max_length=2000)
 
 
-class MessageOut(Model):
+class TicketMessageOut(Model):
     message_id: str
     author_id: str
     author_role: str

@@ -12,6 +12,7 @@ from chalicelib import clock
 from chalicelib.basemodel import Model
 from chalicelib.catalog.categories import is_category
 from chalicelib.schemas.common import ListQuery
+from chalicelib.schemas.search import RatingOut
 from chalicelib.web.schemas import StrictModel
 from chalicelib.workers.id_number import IdNumberError, parse_id_number
 from chalicelib.workers.levels import LevelCode
@@ -138,14 +139,6 @@ class CertificateUpload(Model):
     expires_in: int = Field(description="Seconds the upload URL stays valid.")
     headers_to_send: dict[str, str]
     certificate: CertificateOut
-
-
-class RatingOut(Model):
-    overall: float
-    quality: float
-    attitude: float
-    skill: float
-    count: int
 
 
 class WorkerProfileOut(Model):

@@ -8,6 +8,7 @@ lists exactly what the service serves (``/v1/dev/*`` only on the local stage).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import cache
 from typing import Any
 
@@ -99,7 +100,15 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
     return parameters
 
 
-def _operation(op: Operation) -> dict[str, Any]:
+def _operation_ids(operations: list[Operation]) -> dict[tuple[str, str], str]:
+    """A unique ``operationId`` per operation: the handler's name, with its tag where two share one."""
+    counts = Counter(op.name for op in operations)
+    return {
+        (op.method, op.path): op.name if counts[op.name] == 1 else f"{op.tag}_{op.name}" for op in operations
+    }
+
+
+def _operation(op: Operation, operation_id: str) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     success: dict[str, Any] = {"description": _STATUS_TEXT.get(op.status, "OK")}
     if op.response is not None and op.status != 204:
@@ -108,7 +117,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     for status in _error_statuses(op):
         responses[str(status)] = {"description": _STATUS_TEXT[status], "content": _json(ErrorBody)}
     operation: dict[str, Any] = {
-        "operationId": op.name,
+        "operationId": operation_id,
         "tags": [op.tag],
         "summary": op.summary,
         "description": op.description,
@@ -125,6 +134,45 @@ def _operation(op: Operation) -> dict[str, Any]:
     return operation
 
 
+_PATH_PARAMETER = re.compile(r"\{([a-z_]+)\}")
+
+
+def _created_id(producer: Operation) -> str | None:
+    """The id a creating POST hands out: ``order_id`` for ``POST /v1/orders`` (a field of its answer)."""
+    if producer.method != "POST" or producer.status != 201 or producer.response is None:
+        return None
+    collection = producer.path.rsplit("/", 1)[-1]
+    fields = producer.response.model_fields
+    return next((f"{collection[:-n]}_id" for n in (1, 2) if f"{collection[:-n]}_id" in fields), None)
+
+
+def _links(
+    producer: Operation, operations: list[Operation], ids: dict[tuple[str, str], str]
+) -> dict[str, Any]:
+    """OpenAPI links from a creating operation to the operations on what it created.
+
+    ``POST /v1/orders`` answers with ``order_id``: it links to each operation whose path takes
+    that id (and only ids the answer names) and that the same roles may call, e.g.
+    ``GET /v1/orders/{order_id}`` and ``POST /v1/orders/{order_id}/pay``. Clients and stateful
+    testing (schemathesis) follow them with the ids the API handed out.
+    """
+    created = _created_id(producer)
+    if created is None or producer.response is None:
+        return {}
+    fields = set(producer.response.model_fields)
+    roles = set(producer.roles or ())
+    links: dict[str, Any] = {}
+    for target in operations:
+        names = _PATH_PARAMETER.findall(target.path)
+        if created in names and set(names) <= fields and roles & set(target.roles or ()):
+            target_id = ids[(target.method, target.path)]
+            links[target_id] = {
+                "operationId": target_id,
+                "parameters": {f"path.{name}": f"$response.body#/{name}" for name in names},
+            }
+    return links
+
+
 @cache
 def document() -> dict[str, Any]:
     """The whole document as plain JSON data (built once per process)."""
@@ -132,11 +180,15 @@ def document() -> dict[str, Any]:
     from openapi_pydantic.util import construct_open_api_with_schema_class
 
     include_local = settings().is_local
+    operations = [op for op in all_operations() if include_local or not op.local_only]
     paths: dict[str, dict[str, Any]] = {}
-    for op in all_operations():
-        if op.local_only and not include_local:
-            continue
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+    ids = _operation_ids(operations)
+    for op in operations:
+        described = _operation(op, ids[(op.method, op.path)])
+        links = _links(op, operations, ids)
+        if links:
+            described["responses"][str(op.status)]["links"] = links
+        paths.setdefault(op.path, {})[op.method.lower()] = described
     spec = OpenAPI.model_validate(
         {
             "openapi": "3.1.0",
