@@ -25,7 +25,7 @@ from typing import Any
 from chalicelib.analytics.report_rows import ORDER_COLUMNS, day_rows
 from chalicelib.config import settings
 
-__all__ = ["GLUE_COLUMNS", "GLUE_TYPES", "ORDERS_PREFIX", "partition_key", "write_orders"]
+__all__ = ["FIRST_DAY", "GLUE_COLUMNS", "GLUE_TYPES", "ORDERS_PREFIX", "partition_key", "write_orders"]
 
 ORDERS_PREFIX = "orders/"
 """The orders table's location in the lake bucket; partitions are ``dt=<yyyy-MM-dd>/`` under it."""
@@ -39,10 +39,22 @@ GLUE_TYPES: dict[str, str] = {
 }
 """A report column's kind as a Glue (Hive) type: dates ``yyyy-MM-dd``, money integer fen."""
 
-GLUE_COLUMNS: tuple[tuple[str, str], ...] = tuple(
-    (column.name, GLUE_TYPES[column.kind]) for column in ORDER_COLUMNS
+GLUE_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
+    (
+        column.name,
+        GLUE_TYPES[column.kind],
+        f"{column.title}: integer fen" if column.kind == "yuan" else column.title,
+    )
+    for column in ORDER_COLUMNS
 )
-"""``(name, Glue type)`` of every column of the lake's orders, in the writer's order."""
+"""``(name, Glue type, comment)`` of every column of the lake's orders, in the writer's order."""
+
+FIRST_DAY = "2025-01-01"
+"""The first day the Glue table projects a partition for (its range runs to today).
+
+Before the platform's first order, so a backfilled day is found; a day without a partition
+reads as empty, and a query filtered on ``dt`` (as it should be) lists only its own days.
+"""
 
 
 def partition_key(day: str) -> str:

@@ -65,7 +65,7 @@ def test_the_nightly_run_writes_the_days_orders_masked_and_a_rerun_overwrites_th
     assert run_nightly(date.fromisoformat(DAY))["lake_rows"] == 2
     rows, text = _partition()
     assert partition_key(DAY) == f"orders/dt={DAY}/orders.json.gz"
-    assert [list(row) for row in rows] == [[name for name, _ in GLUE_COLUMNS]] * 2
+    assert [list(row) for row in rows] == [[name for name, _, _ in GLUE_COLUMNS]] * 2
     assert {row["order_id"] for row in rows} == first
     assert {row["price_fen"] for row in rows} == {20000, 15000}
     assert {row["start_on"] for row in rows} == {DAY} and {row["district"] for row in rows} == {"浦东新区"}
