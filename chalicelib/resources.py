@@ -209,6 +209,9 @@ EVENT_BUS_ENV_VAR = "EVENT_BUS_NAME"
 BUCKETS: tuple[BucketSpec, ...] = (
     BucketSpec(name="uploads", env_var="UPLOADS_BUCKET"),
     BucketSpec(name="exports", env_var="EXPORTS_BUCKET", expire_days=30),
+    # The analytics lake (chalicelib.analytics.lake): one gzip JSON-lines partition of orders a
+    # day for Athena; kept (the exports bucket expires everything after 30 days).
+    BucketSpec(name="lake", env_var="LAKE_BUCKET"),
 )
 
 

@@ -22,15 +22,22 @@ from chalicelib.analytics.metrics import figures
 from chalicelib.analytics.queries import days_between
 from chalicelib.analytics.store import DaySums, read_days
 
-__all__ = ["ROW_REPORTS", "Column", "ReportData", "combine_days", "day_rows", "report_data"]
+__all__ = ["ORDER_COLUMNS", "ROW_REPORTS", "Column", "ReportData", "combine_days", "day_rows", "report_data"]
 
 Kind = Literal["text", "date", "yuan", "int", "rate"]
 
 
 @dataclass(frozen=True)
 class Column:
+    """A report column: its shown title, its kind, and (orders only) its machine name.
+
+    ``name`` is the key of the column in the lake's JSON lines and the Glue table's column
+    (``chalicelib.analytics.lake``); only the orders report, which the lake holds, needs one.
+    """
+
     title: str
     kind: Kind = "text"
+    name: str = ""
 
 
 @dataclass
@@ -65,6 +72,21 @@ def _orders(first: date, last: date) -> Iterator[Any]:
     for day in days_between(first, last):
         yield from orders_starting_on(day)
 
+
+ORDER_COLUMNS: tuple[Column, ...] = (
+    Column("订单号 Order", name="order_id"),
+    Column("下单日期 Created", "date", "created_on"),
+    Column("服务日期 Start", "date", "start_on"),
+    Column("类别 Category", name="category"),
+    Column("城市 City", name="city"),
+    Column("区 District", name="district"),
+    Column("状态 Status", name="status"),
+    Column("金额 Price (¥)", "yuan", "price_fen"),
+    Column("退款 Refund (¥)", "yuan", "refund_fen"),
+    Column("客户 Customer id", name="customer_id"),
+    Column("服务人员 Worker id", name="worker_id"),
+)
+"""The orders report's columns, in the order of :func:`_order_rows`' values (also the lake's)."""
 
 ROW_REPORTS = ("orders", "workers")
 """The reports whose rows come from the orders themselves (the others from the daily aggregates)."""
@@ -179,19 +201,7 @@ def report_data(
         revenue_by_category=[(code, total.counters.get(f"gmv|c:{code}", 0)) for code in categories],
     )
     if report == "orders":
-        data.columns = [
-            Column("订单号 Order"),
-            Column("下单日期 Created", "date"),
-            Column("服务日期 Start", "date"),
-            Column("类别 Category"),
-            Column("城市 City"),
-            Column("区 District"),
-            Column("状态 Status"),
-            Column("金额 Price (¥)", "yuan"),
-            Column("退款 Refund (¥)", "yuan"),
-            Column("客户 Customer id"),
-            Column("服务人员 Worker id"),
-        ]
+        data.columns = list(ORDER_COLUMNS)
         data.rows = combine_days(report, days or ())
     elif report == "workers":
         data.columns = [

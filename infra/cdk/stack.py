@@ -10,6 +10,7 @@ from constructs import Construct
 
 from chalicelib.resources import APP_NAME
 from infra.cdk.capabilities import (
+    AnalyticsLake,
     AppSecrets,
     ChaliceApi,
     Data,
@@ -79,5 +80,6 @@ class JiazhengStack(Stack):
             self, "Operations", settings=settings, api=self.api, messaging=self.messaging
         )
         self.schedules = RecurringSchedules(self, "Schedules", settings=settings, api=self.api)
+        self.lake = AnalyticsLake(self, "Lake", settings=settings, storage=self.storage)
         Tags.of(self).add("app", APP_NAME)
         Tags.of(self).add("stage", settings.name)

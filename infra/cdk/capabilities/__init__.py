@@ -5,6 +5,7 @@ from infra.cdk.capabilities.base import AppCapability
 from infra.cdk.capabilities.consumers import QueueConsumers, StreamConsumers
 from infra.cdk.capabilities.data import Data
 from infra.cdk.capabilities.keys import Keys
+from infra.cdk.capabilities.lake import AnalyticsLake
 from infra.cdk.capabilities.messaging import Messaging
 from infra.cdk.capabilities.notifications import Notifications
 from infra.cdk.capabilities.operations import Operations
@@ -15,6 +16,7 @@ from infra.cdk.capabilities.timers import Timers
 from infra.cdk.capabilities.workflows import Workflows, WorkflowStateMachines
 
 __all__ = [
+    "AnalyticsLake",
     "AppCapability",
     "AppSecrets",
     "ChaliceApi",
