@@ -105,6 +105,11 @@ def test_analytics_and_every_export_then_the_nightly_run(stack: LocalStack, http
                 )
                 assert made.status_code == 202, made.text
                 requested[(report, fmt)] = made.json()["export_id"]
+        # Past SPLIT_AFTER_DAYS the export runs through the export-split workflow, a part a day.
+        long = {"report": "orders", "format": "csv", "from": (today - timedelta(days=39)).isoformat()}
+        made = http.post("/v1/admin/exports", json={**long, "to": today.isoformat()}, headers=admin.headers)
+        assert made.status_code == 202, made.text
+        requested[("orders-40-days", "csv")] = made.json()["export_id"]
         with tempfile.TemporaryDirectory() as folder:
             for (report, fmt), export_id in requested.items():
                 ready = _ready(http, admin.headers, export_id)
