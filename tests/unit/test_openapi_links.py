@@ -56,3 +56,11 @@ def test_links_resolve_to_operations_and_fields(document: dict[str, Any]) -> Non
 def _referenced_fields(document: dict[str, Any], schema: dict[str, Any]) -> set[str]:
     name = schema["$ref"].rsplit("/", 1)[-1]
     return set(document["components"]["schemas"][name]["properties"])
+
+
+def test_every_schema_reference_is_defined(document: dict[str, Any]) -> None:
+    import json
+
+    referenced = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(document)))
+    assert referenced - set(document["components"]["schemas"]) == set()
+    assert [name for name in document["components"]["schemas"] if "__" in name] == []  # no clash renames
