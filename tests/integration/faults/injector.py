@@ -104,7 +104,11 @@ def _answer(request: Any, status: int, code: str) -> AWSResponse:
     target = request.headers.get("X-Amz-Target")
     if target or "json" in str(request.headers.get("Content-Type", "")):
         body = json.dumps({"__type": code, "message": "injected"}).encode()
-        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code}
+        headers = {
+            "Content-Type": "application/x-amz-json-1.0",
+            "x-amzn-ErrorType": code,
+            "x-amzn-RequestId": "fault",  # moto's Step Functions interpreter reads it from a Lambda error
+        }
     else:
         body = (
             f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected</Message>"

@@ -1,4 +1,5 @@
-"""Fault injection at the boundaries: booking, payment, cancellation refund, admin refund, withdrawal.
+"""Fault injection at the boundaries: booking, payment, cancellation refund, admin refund,
+withdrawal, the payout run.
 
 Every AWS call (botocore, moto in process) and every Stripe request (the real library over the
 fake's HTTP layer) fails at ``FAULT_RATE`` (10 %) with throttling, a 5xx, a timeout, a timeout
@@ -11,7 +12,10 @@ Step Functions state would be. After each scenario, with the faults off, the inv
   request that was finally refused;
 - the ledger balances per transaction, per order and in total; worker balances equal their lines;
 - calendars equal the orders: each booked order holds its worker's time once, and no hold is
-  left without its order.
+  left without its order;
+- the payout run (its ASL executed by moto, Stripe Connect transfers through the fake): every
+  withdrawal ends paid or failed, one transfer per paid one, a failed one's money back in the
+  balance, the report written once. A failed execution is started again, as an operator would.
 
 One row of the table (scenario, calls made, faults injected, invariants held, answers) is
 printed per scenario (``-s``; ``make proof`` shows them). ``FAULT_ORDERS`` sets the size (``make proof`` runs more).
@@ -19,10 +23,13 @@ printed per scenario (``-s``; ``make proof`` shows them). ``FAULT_ORDERS`` sets 
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -368,3 +375,105 @@ def test_an_outage_answers_503_with_retry_after(run: Run) -> None:
     assert answer.status_code == 503, answer.json
     assert answer.json["error"]["code"] == "service_unavailable"
     assert int(answer.headers["Retry-After"]) >= 1
+
+
+@contextmanager
+def _silent(name: str) -> Iterator[None]:
+    log = logging.getLogger(name)
+    before = log.level
+    log.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        log.setLevel(before)
+
+
+def _execute_payout_run(run: Run, sfn: Any, arn: str, run_date: str) -> int:
+    """The run started and driven to its end as Step Functions would: a failed execution is
+    started again (a new name, as an operator's redrive would); the executions it took."""
+    from chalicelib.payouts import run as payout_run
+
+    run.step(lambda: payout_run.start(run_date))
+    name = f"payout-{run_date}"
+    for attempt in range(1, RETRIES):
+        execution_arn = f"{arn.replace(':stateMachine:', ':execution:')}:{name}"
+        deadline = time.monotonic() + 60
+        while (status := sfn.describe_execution(executionArn=execution_arn)["status"]) == "RUNNING":
+            assert time.monotonic() < deadline, execution_arn
+            time.sleep(0.05)
+        if status == "SUCCEEDED":
+            return attempt
+        name = f"payout-{run_date}-again-{attempt}"
+        sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps({"run_date": run_date}))
+    raise AssertionError(f"the payout run of {run_date} never succeeded")
+
+
+def test_payout_run_under_faults(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.models.payouts import PayoutAccountItem, PayoutRunItem, WithdrawalItem
+    from chalicelib.payouts import run as payout_run
+    from chalicelib.payouts.providers import StripeConnectProvider, use_payout_provider
+    from chalicelib.workflows.alerts import OpsAlertItem
+    from tests.integration.payout_steps import NET
+    from tests.integration.state_machines import executing
+
+    run_date = "2027-01-19"
+    # moto's interpreter logs each failed state with its whole parse tree: the table stays readable
+    with _silent("moto.stepfunctions"), executing(payout_run.WORKFLOW, monkeypatch) as (sfn, arn, _sleeps):
+        sfn.meta.events.unregister("before-send", run.aws)  # the test's polling is not under faults
+        clock.freeze(NOW)
+        with run.quiet():
+            admin = admin_token()
+            workers: dict[str, str] = {}  # withdrawal id -> worker id
+            for _ in range(ORDERS):
+                worker_id, token = available_worker(run.http)
+                made = run.http.call("POST", "/v1/worker/withdrawals", {"amount": 10_000}, token=token)
+                withdrawal_id = made.json["withdrawal_id"]
+                approved = run.http.call(
+                    "POST", f"/v1/admin/withdrawals/{withdrawal_id}/approve", {}, token=admin
+                )
+                assert approved.status_code == 200, approved.json
+                PayoutAccountItem(*PayoutAccountItem.key(worker_id)).update(
+                    actions=[PayoutAccountItem.stripe_account_id.set(f"acct_{worker_id[-12:]}")]
+                )
+                workers[withdrawal_id] = worker_id
+        use_payout_provider(StripeConnectProvider("sk_test_fake", http_client=run.stripe))
+        try:
+            run.aws.armed = run.stripe.armed = True
+            executions = _execute_payout_run(run, sfn, arn, run_date)
+        finally:
+            run.aws.armed = run.stripe.armed = False
+            use_payout_provider(None)
+        with run.quiet():
+            invariants = []
+            statuses = {
+                w: WithdrawalItem.get(*WithdrawalItem.key(w), consistent_read=True).status for w in workers
+            }
+            assert set(statuses.values()) <= {"paid", "failed"}, statuses  # none stuck paying or approved
+            invariants.append("every withdrawal paid or failed")
+            transfers = Counter(str(t["metadata"]["withdrawal_id"]) for t in run.stripe.transfers.values())
+            balances = assert_balances_match_ledger()
+            for withdrawal_id, status in statuses.items():
+                worker_balance = balances[workers[withdrawal_id]]
+                if status == "paid":
+                    assert transfers[withdrawal_id] == 1, transfers
+                    assert worker_balance["withdrawn"] == 10_000, worker_balance
+                else:  # the money is the worker's again; a transfer the answer of which was lost is alerted
+                    assert transfers[withdrawal_id] <= 1, transfers
+                    if transfers[withdrawal_id]:
+                        OpsAlertItem.get(*OpsAlertItem.key("payout_failed", withdrawal_id))
+                    assert (worker_balance["available"], worker_balance["in_withdrawal"]) == (NET, 0)
+            invariants += ["one transfer per paid withdrawal", "failed ones back in the balance"]
+            invariants.append("ledger balanced, balances equal the ledger")
+            report_key = f"payouts/{run_date}/report.json"
+            listed = boto3.client("s3").list_objects_v2(
+                Bucket="jiazheng-local-exports", Prefix=f"payouts/{run_date}/"
+            )
+            assert [o["Key"] for o in listed.get("Contents", [])] == [report_key], listed
+            body = boto3.client("s3").get_object(Bucket="jiazheng-local-exports", Key=report_key)["Body"]
+            report = json.loads(body.read())
+            reported = [e["withdrawal_id"] for part in ("paid", "failed") for e in report[part]]
+            assert sorted(reported) == sorted(workers), report  # each once
+            assert report["totals"]["paid_count"] == list(statuses.values()).count("paid")
+            assert PayoutRunItem.get(*PayoutRunItem.key(run_date)).status == "completed"
+            invariants.append(f"report written once ({executions} execution(s))")
+    _report(run, "payout run (Stripe Connect)", invariants)
