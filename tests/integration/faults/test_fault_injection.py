@@ -477,3 +477,103 @@ def test_payout_run_under_faults(run: Run, monkeypatch: pytest.MonkeyPatch) -> N
             assert PayoutRunItem.get(*PayoutRunItem.key(run_date)).status == "completed"
             invariants.append(f"report written once ({executions} execution(s))")
     _report(run, "payout run (Stripe Connect)", invariants)
+
+
+def _consume_exports(run: Run) -> int:
+    """The exports consumer over its queue as Lambda and SQS run it: a failed message comes back
+    with its receive count until the redrive policy (``MAX_ATTEMPTS``) moves it to the DLQ."""
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from chalicelib.analytics.export_job import handler
+
+    receives = 0
+    for _ in range(200):
+        with run.quiet():
+            sqs = boto3.client("sqs")
+            got = sqs.receive_message(
+                QueueUrl=run.urls["exports"],
+                MaxNumberOfMessages=1,
+                AttributeNames=["All"],
+                VisibilityTimeout=0,
+            ).get("Messages", [])
+        if not got:
+            return receives
+        [message] = got
+        receives += 1
+        record = {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {},
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:ap-southeast-1:123456789012:exports",
+            "awsRegion": "ap-southeast-1",
+        }
+        try:
+            failed = bool(handler({"Records": [record]}, _ShortLambda()).get("batchItemFailures"))
+        except BatchProcessingError:
+            failed = True
+        if failed:
+            time.sleep(_ShortLambda.seconds * 1.5)  # the in-progress mark of the failed attempt expires
+            continue
+        with run.quiet():
+            sqs.delete_message(QueueUrl=run.urls["exports"], ReceiptHandle=message["ReceiptHandle"])
+    raise AssertionError("the exports queue did not drain")
+
+
+def test_exports_under_faults(run: Run) -> None:
+    from chalicelib.analytics.exports import MAX_ATTEMPTS
+    from chalicelib.config import settings
+    from chalicelib.models.exports import ExportItem
+    from tests.integration.analytics_steps import Journal, minutes
+    from tests.integration.scheduling_steps import account
+
+    clock.freeze(NOW)
+    day = NOW.date()
+    with run.quiet():
+        _, admin = account("admin")
+        journal = Journal()
+        order_id = journal.order("usr_alice", "usr_li")
+        journal.event(order_id, "created", NOW, "usr_alice")
+        journal.event(order_id, "paid", minutes(NOW, 5))
+        journal.event(order_id, "completed", minutes(NOW, 200), "usr_alice")
+        journal.deliver()
+    run.aws.armed = True
+    asked = []
+    for report in ("orders", "revenue", "workers", "satisfaction"):
+        for fmt in ("csv", "xlsx", "pdf"):
+            first = (day - timedelta(days=len(asked) % 2)).isoformat()  # one or two days: the inline path
+            body = {"report": report, "format": fmt, "from": first, "to": day.isoformat()}
+            answer = run.call("POST", "/v1/admin/exports", body, token=admin)
+            assert answer.status_code in (202, 503), answer.json
+            if answer.status_code == 202:
+                asked.append(answer.json["export_id"])
+    receives = _consume_exports(run)
+    run.aws.armed = False
+    with run.quiet():
+        invariants = [_no_500(run)]
+        items = {str(i.export_id): i for i in ExportItem.scan(ExportItem.sk == "EXPORT")}
+        assert set(asked) <= set(items)
+        statuses = Counter(str(i.status) for i in items.values())
+        assert set(statuses) <= {"ready", "failed"}, statuses  # none left queued or running
+        invariants.append("every export ready or failed")
+        bucket = settings().buckets["exports"]
+        objects = [
+            o["Key"]
+            for page in boto3.client("s3")
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=bucket, Prefix="exports/")
+            for o in page.get("Contents", [])
+        ]
+        for export_id, item in items.items():
+            mine = [key for key in objects if f"/{export_id}/" in key]
+            if item.status == "ready":
+                assert mine == [item.s3_key], (export_id, mine)
+            else:
+                assert item.reason and int(item.attempts) == MAX_ATTEMPTS, item.attribute_values
+        assert len(objects) == len(set(objects)) == statuses["ready"], objects
+        invariants += ["one object per ready export", "failed ones with a reason", "no stray object"]
+    assert statuses["ready"] >= len(asked) // 2
+    _report(run, f"exports ({len(items)}, {receives} receives)", invariants)
