@@ -58,7 +58,7 @@ bench: $(STAMP) $(NODE_STAMP)
 ## The long proof (docs/proof.md): fault injection and scrambled delivery at size, schemathesis
 ## with 100 examples per operation and role, the 5-minute load run on the local stack.
 proof: $(STAMP) $(NODE_STAMP)
-	FAULT_ORDERS=30 $(BIN)/pytest -q -s -p no:logging tests/integration/faults tests/integration/security
+	FAULT_ORDERS=30 FAULT_LATENCY_SECONDS=2 $(BIN)/pytest -q -s -p no:logging tests/integration/faults tests/integration/security
 	FUZZ_EXAMPLES=100 FUZZ_STATEFUL_EXAMPLES=200 $(BIN)/pytest -q tests/e2e/test_fuzz_every_route.py tests/e2e/test_fuzz_stateful.py
 	$(BIN)/python -m bench.load_run
 

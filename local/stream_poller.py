@@ -7,6 +7,13 @@ fails after ``max_retries`` attempts is sent to the consumer's ``-dlq`` queue (L
 destination) and skipped, so one poison record cannot stall the stream. Checkpoints (the last
 sequence number handled per shard) can live in a JSON file, so a restarted runner carries on
 where it stopped instead of replaying the stream.
+
+Every read starts from a fresh shard iterator at the checkpoint; none is kept between polls.
+moto rolls a failed ``TransactWriteItems`` back by putting a deep copy of the table taken before
+it in the table's place, stream shard included (same shard id): an iterator obtained earlier
+still points into the replaced shard, which receives no new record (the pollers then read 0
+records for ever) and holds the rolled-back writes' records. An iterator from the checkpoint
+reads the table's current shard. Against DynamoDB it costs one GetShardIterator per read.
 """
 
 from __future__ import annotations
@@ -71,7 +78,6 @@ class StreamPoller:
         self.checkpoint_file = checkpoint_file
         self.log = log
         self.checkpoints: dict[str, str] = {}
-        self.iterators: dict[str, str] = {}
         self.closed: set[str] = set()
         self.attempts: dict[str, int] = {}
         if checkpoint_file is not None and checkpoint_file.exists():
@@ -102,30 +108,20 @@ class StreamPoller:
             params["ExclusiveStartShardId"] = last
 
     def _iterator(self, stream_arn: str, shard: str) -> str:
-        if shard not in self.iterators:
-            params: dict[str, Any] = {"StreamArn": stream_arn, "ShardId": shard}
-            if shard in self.checkpoints:
-                params.update(
-                    ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=self.checkpoints[shard]
-                )
-            else:
-                params["ShardIteratorType"] = "TRIM_HORIZON"
-            self.iterators[shard] = self.clients("dynamodbstreams").get_shard_iterator(**params)[
-                "ShardIterator"
-            ]
-        return self.iterators[shard]
+        params: dict[str, Any] = {"StreamArn": stream_arn, "ShardId": shard}
+        if shard in self.checkpoints:
+            params.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=self.checkpoints[shard])
+        else:
+            params["ShardIteratorType"] = "TRIM_HORIZON"
+        return str(self.clients("dynamodbstreams").get_shard_iterator(**params)["ShardIterator"])
 
     def poll_once(self) -> int:
         """Read each open shard once and hand what came to the consumer; returns records handled."""
         stream_arn = self._stream_arn()
         handled = 0
         for shard in self._shards(stream_arn):
-            if shard in self.closed:
-                continue
-            try:
+            if shard not in self.closed:
                 handled += self._poll_shard(stream_arn, shard)
-            except self.clients("dynamodbstreams").exceptions.ExpiredIteratorException:
-                self.iterators.pop(shard, None)  # idle too long: start again from the checkpoint
         return handled
 
     def _poll_shard(self, stream_arn: str, shard: str) -> int:
@@ -137,17 +133,12 @@ class StreamPoller:
         if not records:
             if following is None:
                 self.closed.add(shard)
-                self.iterators.pop(shard, None)
-            else:
-                self.iterators[shard] = following
             return 0
         failed = self._invoke(records)
         if failed is None:
             self._advance(shard, records[-1]["dynamodb"]["SequenceNumber"])
             if following is None:
                 self.closed.add(shard)
-            else:
-                self.iterators[shard] = following
             return len(records)
         done = [record for record in records if int(record["dynamodb"]["SequenceNumber"]) < int(failed)]
         if done:
@@ -157,8 +148,7 @@ class StreamPoller:
             self._dead_letter(next(r for r in records if r["dynamodb"]["SequenceNumber"] == failed))
             self._advance(shard, failed)
             self.attempts.pop(failed, None)
-        self.iterators.pop(shard, None)  # read again from the checkpoint
-        return len(done)
+        return len(done)  # the next read starts again from the checkpoint
 
     def _advance(self, shard: str, sequence: str) -> None:
         self.checkpoints[shard] = sequence

@@ -3,11 +3,12 @@
 The library does everything it does against Stripe (encodes parameters, adds headers, retries
 connection errors and 5xx with the same idempotency key, maps error bodies to its exceptions);
 only the bytes on the wire come from here. The fake keeps PaymentIntents and Refunds, replays a
-repeated idempotency key as Stripe does (and refuses it with other parameters), and can be told
-to time out or fail the next requests, before or after doing their work.
+repeated idempotency key as Stripe does (and refuses it with other parameters), keeps the
+Connect Transfers of the payout run, and can be told to time out or fail the next requests,
+before or after doing their work.
 
-Every POST must carry an ``Idempotency-Key`` the platform chose (``jz-…``): the library adds a
-random one to a POST sent without a key, which would defeat the persisted keys, so such a POST
+Every POST must carry an ``Idempotency-Key`` the platform chose (``jz-…``, or a payout's
+withdrawal id ``wd_…``): the library adds a random one to a POST sent without a key, which would defeat the persisted keys, so such a POST
 fails the test at once (and is listed in ``violations``).
 """
 
@@ -28,6 +29,7 @@ from chalicelib import clock
 
 __all__ = ["Fault", "StripeFake"]
 
+PLATFORM_KEYS = ("jz-", "wd_")
 _INDEX = re.compile(r"\[([^\]]*)\]")
 
 
@@ -81,6 +83,7 @@ class StripeFake(stripe.HTTPClient):
         super().__init__()
         self.intents: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        self.transfers: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, str | None]] = []
         self.violations: list[str] = []
         self.faults: list[Fault] = []
@@ -101,7 +104,7 @@ class StripeFake(stripe.HTTPClient):
         key = (headers or {}).get("Idempotency-Key")
         with self._lock:
             self.requests.append((method.upper(), path, key))
-            if method.lower() == "post" and not (key and key.startswith("jz-")):
+            if method.lower() == "post" and not (key and key.startswith(PLATFORM_KEYS)):
                 self.violations.append(f"{method.upper()} {path} without a persisted Idempotency-Key ({key})")
                 raise AssertionError(self.violations[-1])
             fault = self._fault(path)
@@ -229,6 +232,8 @@ class StripeFake(stripe.HTTPClient):
             )
         if method.lower() == "post" and parts == ["v1", "refunds"]:
             return self._refund(params)
+        if method.lower() == "post" and parts == ["v1", "transfers"]:
+            return self._transfer(params)
         return self._error(404, "invalid_request_error", f"Unrecognized request URL ({method} {path})")
 
     def _create_intent(self, params: dict[str, Any]) -> tuple[str, int, dict[str, str]]:
@@ -312,3 +317,17 @@ class StripeFake(stripe.HTTPClient):
         }
         self.refunds[refund["id"]] = refund
         return json.dumps(refund), 200, {}
+
+    def _transfer(self, params: dict[str, Any]) -> tuple[str, int, dict[str, str]]:
+        transfer = {
+            "id": self._id("tr"),
+            "object": "transfer",
+            "amount": int(params["amount"]),
+            "currency": params["currency"],
+            "destination": params["destination"],
+            "transfer_group": params.get("transfer_group"),
+            "metadata": params.get("metadata") or {},
+            "created": int(clock.now().timestamp()),
+        }
+        self.transfers[transfer["id"]] = transfer
+        return json.dumps(transfer), 200, {}

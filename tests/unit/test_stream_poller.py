@@ -23,10 +23,6 @@ SPEC = StreamConsumerSpec(
 class FakeStream:
     """One shard of numbered records, served the way GetRecords serves them."""
 
-    class exceptions:
-        class ExpiredIteratorException(Exception):
-            pass
-
     def __init__(self, count: int) -> None:
         self.records = [
             {
@@ -49,7 +45,10 @@ class FakeStream:
         after = int(params["SequenceNumber"])
         return {
             "ShardIterator": str(
-                next(i for i, r in enumerate(self.records) if int(r["dynamodb"]["SequenceNumber"]) > after)
+                next(
+                    (i for i, r in enumerate(self.records) if int(r["dynamodb"]["SequenceNumber"]) > after),
+                    len(self.records),
+                )
             )
         }
 

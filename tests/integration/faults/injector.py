@@ -1,14 +1,19 @@
 """Faults at the boundaries, at a set rate: every AWS call (botocore) and every Stripe request.
 
 :class:`AwsFaults` is a botocore ``before-send`` handler registered first on every client the app
-creates (boto3's and pynamodb's), so it runs before moto's own stub. For a share ``rate`` of the
-calls it answers instead of AWS, picking one fault at random:
+creates (boto3's and pynamodb's), so it runs before moto's own stub. botocore calls every
+``before-send`` handler and takes the first answer, so moto's stub is told to stand aside for a
+request the handler answered (:func:`_stand_aside`): an injected error means nothing reached AWS.
+For a share ``rate`` of the calls it answers instead of AWS, picking one fault at random:
 
 - ``throttle``: a 400 ``ThrottlingException`` (DynamoDB: ``ProvisionedThroughputExceededException``);
 - ``5xx``: a 500 ``InternalServerError``;
 - ``timeout``: a read timeout before anything reached AWS;
 - ``lost``: the call reaches AWS (moto does the work) and the answer is lost to a read timeout,
-  so the retry meets its own effect (a conditional write then fails its condition);
+  so the retry meets its own effect (a conditional write then fails its condition). A
+  ``TransactWriteItems`` is the exception, as in DynamoDB: botocore gives each call a
+  ``ClientRequestToken`` that its retries repeat, and DynamoDB answers a token it committed
+  with success (moto ignores the token, so the handler answers for it);
 - ``latency``: the call goes through after ``latency`` seconds.
 
 :class:`FaultyStripe` does the same at the Stripe library's HTTP layer (the fake's ``timeout``,
@@ -69,6 +74,7 @@ class AwsFaults:
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
         self._lock = threading.Lock()
+        self._committed: set[str] = set()  # the ClientRequestTokens of transactions moto committed
 
     def _pick(self) -> str | None:
         with self._lock:
@@ -80,6 +86,10 @@ class AwsFaults:
             return kind
 
     def __call__(self, request: Any, **kwargs: Any) -> AWSResponse | None:
+        token = _transaction_token(request)
+        if token is not None and token in self._committed:
+            done = AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.0"}, _Raw(b"{}"))
+            return _answered(request, done)
         kind = self._pick()
         if kind is None:
             return None
@@ -91,20 +101,65 @@ class AwsFaults:
         if kind == "lost":
             from moto.core.models import botocore_stubber
 
-            botocore_stubber(event_name=kwargs.get("event_name", "before-send"), request=request)
+            done = botocore_stubber(event_name=kwargs.get("event_name", "before-send"), request=request)
+            if token is not None and done is not None and done.status_code == 200:
+                self._committed.add(token)
             raise ReadTimeoutError(endpoint_url=request.url)
         dynamodb = "dynamodb" in request.url
         if kind == "throttle":
             code = "ProvisionedThroughputExceededException" if dynamodb else "ThrottlingException"
-            return _answer(request, 400, code)
-        return _answer(request, 500, "InternalServerError")
+            return _answered(request, _answer(request, 400, code))
+        return _answered(request, _answer(request, 500, "InternalServerError"))
+
+
+_ANSWERED = threading.local()
+
+
+def _answered(request: Any, response: AWSResponse) -> AWSResponse:
+    """``response`` is the answer to ``request``: moto's stub, called next, must not do its work."""
+    _ANSWERED.request = request
+    return response
+
+
+@contextmanager
+def _stand_aside() -> Iterator[None]:
+    """moto's stub skips the request the fault handler just answered (same thread, same event)."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    real = BotocoreStubber.__call__
+
+    def call(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> AWSResponse | None:
+        if getattr(_ANSWERED, "request", None) is request:
+            _ANSWERED.request = None
+            return None
+        return real(self, event_name, request, **kwargs)
+
+    BotocoreStubber.__call__ = call  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BotocoreStubber.__call__ = real  # type: ignore[method-assign]
+
+
+def _transaction_token(request: Any) -> str | None:
+    """The ``ClientRequestToken`` of a DynamoDB ``TransactWriteItems`` request, else None."""
+    target = request.headers.get("X-Amz-Target") or b""
+    if not (target.decode() if isinstance(target, bytes) else str(target)).endswith(".TransactWriteItems"):
+        return None
+    body = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "{}")
+    token = json.loads(body).get("ClientRequestToken")
+    return str(token) if token else None
 
 
 def _answer(request: Any, status: int, code: str) -> AWSResponse:
     target = request.headers.get("X-Amz-Target")
     if target or "json" in str(request.headers.get("Content-Type", "")):
         body = json.dumps({"__type": code, "message": "injected"}).encode()
-        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code}
+        headers = {
+            "Content-Type": "application/x-amz-json-1.0",
+            "x-amzn-ErrorType": code,
+            "x-amzn-RequestId": "fault",  # moto's Step Functions interpreter reads it from a Lambda error
+        }
     else:
         body = (
             f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected</Message>"
@@ -165,7 +220,8 @@ def faults_at_the_boundaries(
     _clear_clients()
     gateway.use_provider(StripeProvider("sk_test_fake", http_client=fake, max_network_retries=2))
     try:
-        yield aws, fake
+        with _stand_aside():
+            yield aws, fake
     finally:
         gateway.use_provider(None)
         monkeypatch.setattr(botocore.session.Session, "create_client", create)
