@@ -127,12 +127,21 @@ def request_export(report: str, fmt: str, first: date, last: date, actor: Actor)
     with transact_write() as tx:
         tx.save(item, condition=ExportItem.pk.does_not_exist())
         tx.save(audit, condition=AuditItem.pk.does_not_exist())
-    _queue(str(item.export_id))
+    try:
+        _queue(str(item.export_id))
+    except Exception:  # nothing will run it: say so, rather than leave it queued for ever
+        _set(str(item.export_id), status="failed", reason="not_queued")
+        raise
     return str(item.export_id)
 
 
 def queue_nightly(report: str, fmt: str, day: date) -> str | None:
-    """Record and queue one nightly export of ``day`` once (the system's, not audited); None if done."""
+    """Record and queue one nightly export of ``day`` once (the system's, not audited); None if done.
+
+    When the message cannot be sent the record is taken back, so that the nightly run's retry
+    (Lambda retries a failed scheduled invocation) records and queues it again instead of
+    finding it done.
+    """
     from pynamodb.exceptions import PutError
 
     export_id = f"exp_nightly_{day:%Y%m%d}_{report}_{fmt}"
@@ -141,7 +150,11 @@ def queue_nightly(report: str, fmt: str, day: date) -> str | None:
         item.save(condition=ExportItem.pk.does_not_exist())
     except PutError:
         return None
-    _queue(export_id)
+    try:
+        _queue(export_id)
+    except Exception:
+        item.delete(condition=ExportItem.status == "queued")
+        raise
     return export_id
 
 
@@ -269,18 +282,17 @@ def run_export(export_id: str, attempt: int) -> str:
 
     try:
         item = ExportItem.get(*ExportItem.key(export_id), consistent_read=True)
-    except ExportItem.DoesNotExist:
-        return "unknown"
-    if item.status in ("ready", "failed"):
-        return str(item.status)
-    _set(export_id, status="running", attempts=attempt, reason=None)
-    try:
+        if item.status in ("ready", "failed"):
+            return str(item.status)
+        _set(export_id, status="running", attempts=attempt, reason=None)
         first, last = date.fromisoformat(item.date_from), date.fromisoformat(item.date_to)
         if export_split.should_split(str(item.report), first, last):
             export_split.start(export_id)
             return "split"
         publish(item, report_data(str(item.report), first, last))
-    except Exception as error:
+    except ExportItem.DoesNotExist:
+        return "unknown"
+    except Exception as error:  # every step of the attempt, its own bookkeeping included
         reason = f"{type(error).__name__}: {error}"[:300]
         if attempt >= MAX_ATTEMPTS:
             fail(export_id, reason)

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.exceptions import EndpointConnectionError
 
 from chalicelib import clock
 from chalicelib.analytics import exports
@@ -201,3 +202,59 @@ def test_the_nightly_run_repairs_and_exports_the_day_before_once(
         Bucket=settings().buckets["exports"], Prefix=f"exports/nightly/{DAY}/"
     )
     assert keys["KeyCount"] == len(NIGHTLY)
+
+
+def test_an_export_that_cannot_be_queued_is_never_left_queued(
+    http: Http, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from chalicelib.models.exports import ExportItem
+
+    clock.freeze(NOW)
+    _, admin = account("admin")
+
+    def unreachable(export_id: str) -> None:
+        raise EndpointConnectionError(endpoint_url="https://sqs.example")
+
+    monkeypatch.setattr(exports, "_queue", unreachable)
+    refused = http.call("POST", "/v1/admin/exports", _body(), token=admin)
+    assert refused.status_code == 503 and refused.headers.get("Retry-After")  # try again later
+    [shown] = http.call("GET", "/v1/admin/exports", token=admin).json["items"]
+    assert (shown["status"], shown["reason"]) == ("failed", "not_queued")
+
+    with pytest.raises(EndpointConnectionError):  # the nightly run fails, to be retried
+        exports.queue_nightly("orders", "csv", date.fromisoformat(DAY))
+    nightly = f"exp_nightly_{DAY.replace('-', '')}_orders_csv"
+    with pytest.raises(ExportItem.DoesNotExist):  # taken back: the retry records it again
+        ExportItem.get(*ExportItem.key(nightly), consistent_read=True)
+    monkeypatch.undo()
+    assert exports.queue_nightly("orders", "csv", date.fromisoformat(DAY)) == nightly
+
+
+def test_an_attempt_failing_in_its_own_bookkeeping_ends_failed_on_the_last_try(
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from chalicelib.models.exports import ExportItem
+
+    clock.freeze(NOW)
+    export_id = exports.queue_nightly("revenue", "csv", date.fromisoformat(DAY))
+    assert export_id
+    real_set = exports._set
+    calls: list[dict[str, Any]] = []
+
+    def flaky_set(target: str, **fields: Any) -> None:
+        calls.append(fields)
+        if fields.get("status") == "running":
+            raise ConnectionError("dynamodb unreachable")
+        real_set(target, **fields)
+
+    monkeypatch.setattr(exports, "_set", flaky_set)
+    with pytest.raises(ConnectionError):
+        exports.run_export(export_id, 1)
+    assert ExportItem.get(*ExportItem.key(export_id)).status == "queued"
+    assert exports.run_export(export_id, exports.MAX_ATTEMPTS) == "failed"
+    item = ExportItem.get(*ExportItem.key(export_id), consistent_read=True)
+    assert item.status == "failed" and "dynamodb unreachable" in str(item.reason)
