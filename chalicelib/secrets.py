@@ -15,6 +15,8 @@ from chalicelib.config import settings
 __all__ = ["AppSecrets", "app_secrets"]
 
 _REQUIRED = ("token_signing_key", "pii_key", "hash_pepper")
+_parsed: tuple[Any, AppSecrets] | None = None
+"""The raw secret last read and its checked form: every request reads the secrets several times."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -34,7 +36,11 @@ def app_secrets() -> AppSecrets:
         raw = parameters.get_secret(config.app_secret_id, transform="json", max_age=300)
     else:
         raw = config.local_secrets
+    global _parsed
+    if _parsed is not None and _parsed[0] is raw:  # the cache hands out one object until it refreshes
+        return _parsed[1]
     missing = [key for key in _REQUIRED if not raw.get(key)]
     if missing:
         raise RuntimeError(f"application secrets lack {', '.join(missing)}")
-    return AppSecrets(**{key: str(raw[key]) for key in _REQUIRED})
+    _parsed = (raw, AppSecrets(**{key: str(raw[key]) for key in _REQUIRED}))
+    return _parsed[1]

@@ -19,6 +19,7 @@ from chalicelib.crypto import digest, same
 from chalicelib.errors import Unauthorized
 from chalicelib.ids import new_id
 from chalicelib.models.accounts import SessionItem
+from chalicelib.models.base import connection
 from chalicelib.observability import logger, metrics
 
 __all__ = ["TokenPair", "open_session", "revoke_all_sessions", "revoke_session", "rotate_session"]
@@ -121,12 +122,26 @@ def revoke_all_sessions(user_id: str, *, keep: str | None = None) -> int:
 
 
 def session_is_live(session_id: str, user_id: str) -> bool:
-    """True when the session exists, belongs to ``user_id`` and is not revoked."""
-    try:
-        session = SessionItem.get(
-            *SessionItem.key(session_id),
-            attributes_to_get=["user_id", "revoked", "expires_at"],
+    """True when the session exists, belongs to ``user_id`` and is not revoked.
+
+    Every authenticated request asks, so the GetItem of three attributes is written out rather
+    than made through the item class, which would build all of its attributes to read three.
+    """
+    pk, sk = SessionItem.key(session_id)
+    found = (
+        connection()
+        .client.get_item(
+            TableName=SessionItem.Meta.table_name,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            ProjectionExpression="#u, #r, #e",
+            ExpressionAttributeNames={"#u": "user_id", "#r": "revoked", "#e": "expires_at"},
         )
-    except SessionItem.DoesNotExist:
+        .get("Item")
+    )
+    if not found:
         return False
-    return session.user_id == user_id and not session.revoked and session.expires_at > clock.now().timestamp()
+    return (
+        found["user_id"]["S"] == user_id
+        and not found.get("revoked", {}).get("BOOL", False)
+        and float(found["expires_at"]["N"]) > clock.now().timestamp()
+    )

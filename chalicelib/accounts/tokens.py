@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache, lru_cache
 from typing import Any
 
 from chalicelib import clock
@@ -56,12 +57,35 @@ def issue_access_token(user_id: str, role: str, session_id: str) -> tuple[str, i
     return jwt.encode(claims, app_secrets().token_signing_key, algorithm=_ALGORITHM), lifetime
 
 
+@cache
+def _verifier() -> Any:
+    """A PyJWT whose HS256 keeps the prepared key between calls.
+
+    pyjwt prepares the key on every decode, checking that it is not a PEM, SSH or DER public key
+    (two failing ``cryptography`` parses): the same work for the same signing key on every
+    request. The kept result is that of pyjwt's own ``prepare_key``, per key (a rotated key gets
+    its own); signature, algorithm and claims checks are pyjwt's, unchanged.
+    """
+    import jwt
+    from jwt.algorithms import HMACAlgorithm
+
+    class KeptKeyHMAC(HMACAlgorithm):
+        @lru_cache(maxsize=4)  # noqa: B019  (one instance for the process's life)
+        def prepare_key(self, key: str | bytes) -> bytes:
+            return super().prepare_key(key)
+
+    verifier = jwt.PyJWT()
+    verifier._jws.unregister_algorithm(_ALGORITHM)
+    verifier._jws.register_algorithm(_ALGORITHM, KeptKeyHMAC(HMACAlgorithm.SHA256))
+    return verifier
+
+
 def read_access_token(token: str) -> AccessClaims:
     """Verify signature, issuer, audience and expiry (by the platform clock)."""
     import jwt
 
     try:
-        claims = jwt.decode(
+        claims = _verifier().decode(
             token,
             app_secrets().token_signing_key,
             algorithms=[_ALGORITHM],
