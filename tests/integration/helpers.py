@@ -42,3 +42,18 @@ def register(
     response = http.call("POST", "/v1/auth/register", body)
     assert response.status_code == 201, response.json
     return dict(response.json)
+
+
+def sqs_record(message: dict[str, Any], queue: str) -> dict[str, Any]:
+    """The Lambda event record of ``message`` as ``ReceiveMessage`` gave it (attributes and all)."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:ap-southeast-1:123456789012:{queue}",
+        "awsRegion": "ap-southeast-1",
+    }

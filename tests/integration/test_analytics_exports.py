@@ -19,6 +19,7 @@ from chalicelib.audit import AuditItem
 from chalicelib.config import settings
 from tests.integration.analytics_steps import Journal, minutes
 from tests.integration.conftest import Http
+from tests.integration.helpers import sqs_record
 from tests.integration.scheduling_steps import NOW, account
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -39,17 +40,7 @@ def _consume(urls: dict[str, str]) -> list[str]:
         if not got:
             return handled
         for message in got:
-            record = {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:ap-southeast-1:123456789012:exports",
-                "awsRegion": "ap-southeast-1",
-            }
+            record = sqs_record(message, "exports")
             try:
                 answer = handler({"Records": [record]}, None)
             except BatchProcessingError:  # every record failed: Lambda retries the batch

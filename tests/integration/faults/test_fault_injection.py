@@ -45,6 +45,7 @@ from chalicelib.models.workers import ReservationItem
 from chalicelib.payments import refunds
 from tests.integration.conftest import Http
 from tests.integration.faults.injector import AwsFaults, FaultyStripe, faults_at_the_boundaries
+from tests.integration.helpers import sqs_record
 from tests.integration.order_steps import set_status
 from tests.integration.payment_steps import Shop, intent_of, open_shop, signed
 from tests.integration.payout_steps import admin_token, assert_balances_match_ledger, available_worker
@@ -502,17 +503,7 @@ def _consume_exports(run: Run) -> int:
             return receives
         [message] = got
         receives += 1
-        record = {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": {},
-            "md5OfBody": message["MD5OfBody"],
-            "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:ap-southeast-1:123456789012:exports",
-            "awsRegion": "ap-southeast-1",
-        }
+        record = sqs_record(message, "exports")
         try:
             failed = bool(handler({"Records": [record]}, _ShortLambda()).get("batchItemFailures"))
         except BatchProcessingError:
