@@ -41,7 +41,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP) $(FONT)
-	$(BIN)/pytest -q -n 2 tests/unit tests/integration
+	$(BIN)/pytest -q -n 2 --durations=12 tests/unit tests/integration
 
 infra: $(STAMP) $(FONT)
 	$(BIN)/python -m infra.cdk.synth

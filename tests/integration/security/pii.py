@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PATTERNS = {
-    "phone": re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)"),
+    # Numbers stand alone: the same digits inside an id (a UUID's hex, a ULID) are no phone.
+    "phone": re.compile(r"(?<![\dA-Za-z])(?:\+?86)?1[3-9]\d{9}(?![\dA-Za-z])"),
     "e-mail": re.compile(r"[A-Za-z0-9._%+-]{2,}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
     "id number": re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])"),
     "token": re.compile(
         r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+|\brt_[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"
     ),
 }
-_DIGITS = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
+_DIGITS = re.compile(r"(?<![\dA-Za-z])\d{13,19}(?![\dA-Za-z])")
 SENDING = (
     "PutEvents",
     "SendMessage",
