@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import tempfile
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -39,7 +38,7 @@ from chalicelib.config import settings
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models.exports import ExportItem
 from chalicelib.resources import WORKFLOWS, WorkflowSpec
-from chalicelib.uploads import s3_client
+from chalicelib.uploads import s3_client, upload_json_lines
 from chalicelib.workflows.executions import execution_name, start_once
 
 __all__ = [
@@ -159,16 +158,13 @@ def write_part(export_id: str, day: str) -> dict[str, Any]:
     if item.status in ("ready", "failed"):
         return {"rows": 0, "skipped": True}
     exports.mark_running(export_id)
-    rows = 0
-    with tempfile.TemporaryFile() as spool:
-        with gzip.GzipFile(fileobj=spool, mode="wb", mtime=0) as packed:
-            for row in day_rows(str(item.report), day):
-                packed.write(json.dumps(row, default=_encode, ensure_ascii=False).encode() + b"\n")
-                rows += 1
-        spool.seek(0)
-        s3_client().upload_fileobj(
-            spool, _bucket(), part_key(item, day), ExtraArgs={"ContentType": "application/x-ndjson"}
-        )
+    rows = upload_json_lines(
+        _bucket(),
+        part_key(item, day),
+        day_rows(str(item.report), day),
+        content_type="application/x-ndjson",
+        default=_encode,
+    )
     return {"rows": rows, "skipped": False}
 
 

@@ -9,16 +9,13 @@ one JSON object a line keyed by ``report_rows.ORDER_COLUMNS``' names. The CDK Gl
 ``orders`` (``infra/cdk/capabilities/lake.py``) takes its columns from :data:`GLUE_COLUMNS`,
 so the writer and the table cannot drift apart.
 
-The rows are streamed through a gzip temporary file (memory stays flat whatever the day's
-volume) and uploaded under a fixed key: a run repeated for the same day overwrites the
+The rows are streamed through a gzip temporary file (``uploads.upload_json_lines``: memory
+stays flat whatever the day's volume) and uploaded under a fixed key: a run repeated for the same day overwrites the
 partition, never adds a second file to it.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
-import tempfile
 from datetime import date
 from typing import Any
 
@@ -68,22 +65,13 @@ def _value(value: Any) -> Any:
 
 def write_orders(day: str) -> dict[str, Any]:
     """Write (or overwrite) the partition of the orders starting on ``day``; ``{"key", "rows"}``."""
-    from chalicelib.uploads import s3_client
+    from chalicelib.uploads import upload_json_lines
 
     names = [column.name for column in ORDER_COLUMNS]
     key = partition_key(day)
-    rows = 0
-    with tempfile.TemporaryFile() as spool:
-        with gzip.GzipFile(fileobj=spool, mode="wb", mtime=0) as packed:
-            for row in day_rows("orders", day):
-                record = {name: _value(value) for name, value in zip(names, row, strict=True)}
-                packed.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
-                rows += 1
-        spool.seek(0)
-        s3_client().upload_fileobj(
-            spool,
-            settings().buckets["lake"],
-            key,
-            ExtraArgs={"ContentType": "application/gzip", "Metadata": {"rows": str(rows)}},
-        )
+    records = (
+        {name: _value(value) for name, value in zip(names, row, strict=True)}
+        for row in day_rows("orders", day)
+    )
+    rows = upload_json_lines(settings().buckets["lake"], key, records, content_type="application/gzip")
     return {"key": key, "rows": rows}
