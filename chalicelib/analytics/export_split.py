@@ -146,7 +146,8 @@ def plan(export_id: str) -> dict[str, Any]:
         return {"export_id": export_id, "days": [], "done": True}
     if item.report not in ROW_REPORTS:
         raise Conflict("export_not_splittable")
-    exports.mark_running(export_id)
+    if not exports.mark_running(export_id):  # settled since the read
+        return {"export_id": export_id, "days": [], "done": True}
     return {"export_id": export_id, "days": _days(item), "done": False}
 
 
@@ -155,9 +156,8 @@ def write_part(export_id: str, day: str) -> dict[str, Any]:
     item = _load(export_id)
     if day not in _days(item):
         raise Conflict("day_outside_export")
-    if item.status in ("ready", "failed"):
+    if item.status in ("ready", "failed") or not exports.mark_running(export_id):
         return {"rows": 0, "skipped": True}
-    exports.mark_running(export_id)
     rows = upload_json_lines(
         _bucket(),
         part_key(item, day),
@@ -174,7 +174,8 @@ def assemble(export_id: str) -> dict[str, Any]:
     if item.status == "failed":
         return {"status": "failed"}
     if item.status != "ready":
-        exports.mark_running(export_id)
+        if not exports.mark_running(export_id):  # settled since the read: failed, or ready by a twin
+            return {"status": str(_load(export_id).status)}
         first, last = date.fromisoformat(item.date_from), date.fromisoformat(item.date_to)
         shares = (_read_part(part_key(item, day)) for day in _days(item))
         exports.publish(item, report_data(str(item.report), first, last, days=shares))

@@ -31,6 +31,8 @@ from chalicelib.models.exports import ExportItem
 from chalicelib.pagination import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
+    from pynamodb.expressions.condition import Condition
+
     from chalicelib.analytics.report_rows import ReportData
 
 __all__ = [
@@ -228,15 +230,28 @@ def list_exports(kind: str | None, *, limit: int, cursor: str | None) -> tuple[l
     return [_view(item, with_link=False) for item in items], encode_cursor(scope, last)
 
 
-def _set(export_id: str, **fields: Any) -> None:
+def _set(export_id: str, *, condition: Condition | None = None, **fields: Any) -> None:
     actions = [getattr(ExportItem, name).set(value) for name, value in fields.items()]
     actions.append(ExportItem.updated_at.set(clock.iso()))
-    ExportItem(*ExportItem.key(export_id)).update(actions=actions)
+    ExportItem(*ExportItem.key(export_id)).update(actions=actions, condition=condition)
 
 
-def mark_running(export_id: str) -> None:
-    """The export is being worked on (again): ``running``, ``updated_at`` now."""
-    _set(export_id, status="running")
+def mark_running(export_id: str, **fields: Any) -> bool:
+    """The export is being worked on (again): ``running``, ``updated_at`` now; False if it is
+    settled (``ready`` or ``failed``) already.
+
+    The condition matters: a workflow step still in flight when its Map has failed and the
+    export turned ``failed`` must not set it back to ``running`` for ever.
+    """
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        _set(export_id, condition=~ExportItem.status.is_in("ready", "failed"), status="running", **fields)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
 
 
 def object_prefix(item: ExportItem) -> str:
@@ -284,7 +299,8 @@ def run_export(export_id: str, attempt: int) -> str:
         item = ExportItem.get(*ExportItem.key(export_id), consistent_read=True)
         if item.status in ("ready", "failed"):
             return str(item.status)
-        _set(export_id, status="running", attempts=attempt, reason=None)
+        if not mark_running(export_id, attempts=attempt, reason=None):  # settled since the read
+            return str(ExportItem.get(*ExportItem.key(export_id), consistent_read=True).status)
         first, last = date.fromisoformat(item.date_from), date.fromisoformat(item.date_to)
         if export_split.should_split(str(item.report), first, last):
             export_split.start(export_id)

@@ -189,3 +189,25 @@ def test_only_long_row_reports_split(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not export_split.should_split("orders", day, day)
     monkeypatch.setattr(export_split, "_orders_created", lambda first, last: export_split.SPLIT_AFTER_ORDERS)
     assert not export_split.should_split("orders", day, day + timedelta(days=1))
+
+
+@pytest.mark.parametrize("settled", ["ready", "failed"])
+def test_a_step_still_in_flight_leaves_a_settled_export_settled(aws: dict[str, str], settled: str) -> None:
+    """A Map iteration still running when the workflow has failed the export (or assembled it)
+    must not set it back to ``running``: nothing would ever settle it again."""
+    exports.ExportItem(
+        *exports.ExportItem.key("exp_1"),
+        export_id="exp_1",
+        kind="on_demand",
+        report="orders",
+        format="csv",
+        date_from=FIRST.isoformat(),
+        date_to=LAST.isoformat(),
+        status="running",
+        requested_by="usr_admin",
+        created_at=clock.iso(NOW),
+    ).save()
+    assert exports.mark_running("exp_1")
+    exports._set("exp_1", status=settled)
+    assert not exports.mark_running("exp_1")
+    assert _item("exp_1").status == settled
