@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote
 
+from chalicelib.aws import new_client
 from chalicelib.config import settings
 
 __all__ = [
@@ -55,20 +56,7 @@ class StoredObject:
 @cache
 def s3_client() -> Any:
     """The process's presigning S3 client (SigV4, regional virtual-hosted URLs)."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.session.Session().client(
-        "s3",
-        region_name=settings().region,
-        config=Config(
-            signature_version="s3v4",
-            s3={"addressing_style": "virtual"},
-            retries={"mode": "standard", "max_attempts": 3},
-            connect_timeout=2,
-            read_timeout=10,
-        ),
-    )
+    return new_client("s3", signature_version="s3v4", s3={"addressing_style": "virtual"})
 
 
 def bucket() -> str:

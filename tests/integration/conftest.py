@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import boto3
@@ -51,13 +52,20 @@ def _clear_clients() -> None:
     _reset_connections(MainItem)
 
 
+@cache
+def _client(service: str) -> Any:
+    """A provisioning client kept across tests: moto intercepts every client of the process
+    (its hook is in botocore's built-in handlers), and creating one costs tens of milliseconds."""
+    return boto3.client(service)
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     with mock_aws():
-        ddb = boto3.client("dynamodb")
+        ddb = _client("dynamodb")
         for table in resources.TABLES:
             create_table(ddb, table)
-        sqs = boto3.client("sqs")
+        sqs = _client("sqs")
         urls = {queue.name: create_queue(sqs, queue) for queue in resources.QUEUES}
         for queue in resources.QUEUES:
             monkeypatch.setenv(queue.env_var, urls[queue.name])
@@ -65,20 +73,20 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
                 monkeypatch.setenv(queue.arn_env_var, queue_arn(sqs, urls[queue.name]))
         for consumer in resources.STREAM_CONSUMERS:
             sqs.create_queue(QueueName=f"jiazheng-local-{consumer.name}-dlq")
-        create_event_routes(boto3.client("events"), sqs, urls)
+        create_event_routes(_client("events"), sqs, urls)
         monkeypatch.setenv(resources.EVENT_BUS_ENV_VAR, "jiazheng-local-events")
-        monkeypatch.setenv(resources.SCHEDULE_GROUP_ENV_VAR, create_schedule_group(boto3.client("scheduler")))
+        monkeypatch.setenv(resources.SCHEDULE_GROUP_ENV_VAR, create_schedule_group(_client("scheduler")))
         monkeypatch.setenv(
             resources.SCHEDULER_ROLE_ENV_VAR, "arn:aws:iam::123456789012:role/jiazheng-local-scheduler"
         )
-        sfn = boto3.client("stepfunctions")
+        sfn = _client("stepfunctions")
         for workflow in resources.WORKFLOWS:  # created, not run: moto in-process executes nothing by default
             monkeypatch.setenv(workflow.env_var, create_state_machine(sfn, workflow, "ap-southeast-1"))
-        boto3.client("ses").verify_email_identity(EmailAddress="no-reply@jiazheng.example")
-        kms = boto3.client("kms")
+        _client("ses").verify_email_identity(EmailAddress="no-reply@jiazheng.example")
+        kms = _client("kms")
         for key in resources.KEYS:
             create_key(kms, key)
-        s3 = boto3.client("s3")
+        s3 = _client("s3")
         for bucket in resources.BUCKETS:
             create_bucket(s3, bucket, "ap-southeast-1")
         _clear_clients()
