@@ -39,12 +39,14 @@ from chalicelib.pagination import decode_cursor, encode_cursor
 __all__ = [
     "DEFAULT_SORT",
     "MAX_ACTIVE_SERVICES",
+    "TERMS_ATTRIBUTES",
     "Actor",
     "ServiceFilter",
+    "ServiceTerms",
     "ServiceView",
     "Sort",
-    "bookable",
     "bookable_service",
+    "bookable_terms",
     "create_service",
     "get_service",
     "is_bookable",
@@ -118,6 +120,38 @@ class ServiceView:
     @property
     def live_in(self) -> bool:
         return self.occupancy == "live_in"
+
+
+@dataclass(frozen=True)
+class ServiceTerms:
+    """What an order takes from its service: the price and time rules, not the texts."""
+
+    service_id: str
+    category: str
+    price_min: int
+    price_unit: str
+    term_days: int | None
+    duration_minutes: int
+    currency: str
+    occupancy: str
+
+    @property
+    def live_in(self) -> bool:
+        return self.occupancy == "live_in"
+
+
+TERMS_ATTRIBUTES = (
+    "service_id",
+    "category",
+    "price_min",
+    "price_unit",
+    "duration_minutes",
+    "currency",
+    "status",
+    "occupancy",
+)
+"""The attributes :func:`bookable_terms` reads: booking projects its read of the service on them,
+leaving out the texts in every locale (the bulk of the item, and of the time to parse it)."""
 
 
 def occupancy_of(price_unit: str, declared: str | None) -> str:
@@ -210,15 +244,28 @@ def get_service(service_id: str) -> ServiceView:
 
 def bookable_service(service_id: str) -> ServiceView:
     """The service an order is about to name, with its price: 404 unknown, 409 retired."""
-    return bookable(_item(service_id, consistent=True))
-
-
-def bookable(item: ServiceItem) -> ServiceView:
-    """:func:`bookable_service` of an item the caller read itself (booking reads it in its batch)."""
-    service = _view(item)
+    service = _view(_item(service_id, consistent=True))
     if not is_bookable(service):
         raise Conflict("service_retired")
     return service
+
+
+def bookable_terms(raw: dict[str, Any]) -> ServiceTerms:
+    """The terms of a service item as DynamoDB returned it (at least :data:`TERMS_ATTRIBUTES`);
+    409 if it is retired. Booking reads the service in its one batched read, projected."""
+    if raw.get("status", {}).get("S", "active") != "active":
+        raise Conflict("service_retired")
+    price_unit = raw["price_unit"]["S"]
+    return ServiceTerms(
+        service_id=raw["service_id"]["S"],
+        category=raw["category"]["S"],
+        price_min=int(raw["price_min"]["N"]),
+        price_unit=price_unit,
+        term_days=TERM_DAYS if price_unit == "per_term" else None,
+        duration_minutes=int(raw["duration_minutes"]["N"]),
+        currency=raw.get("currency", {}).get("S", "CNY"),
+        occupancy=occupancy_of(price_unit, raw.get("occupancy", {}).get("S")),
+    )
 
 
 # -- listing ---------------------------------------------------------------------------------

@@ -42,17 +42,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from chalicelib import clock
-from chalicelib.catalog.services import ServiceView, bookable
+from chalicelib.catalog.services import TERMS_ATTRIBUTES, ServiceTerms, bookable_terms
 from chalicelib.errors import AppError, Conflict, ValidationFailed
 from chalicelib.ids import new_id
+from chalicelib.models import wire
 from chalicelib.models.accounts import AddressItem
-from chalicelib.models.base import MainItem
+from chalicelib.models.base import MainItem, connection
 from chalicelib.models.catalog import ServiceItem
 from chalicelib.models.orders import (
     CalendarGuardItem,
@@ -66,7 +65,7 @@ from chalicelib.orders import contact, live_in, term_hold
 from chalicelib.orders.day_index import day_key, start_sort_key
 from chalicelib.orders.policy import policy_for
 from chalicelib.orders.pricing import Price, quote
-from chalicelib.orders.transactions import commit, reasons
+from chalicelib.orders.transactions import Cancelled, commit_items
 from chalicelib.orders.views import OrderView, event_sk, order_view, view_from_dict
 from chalicelib.scheduling import calendar
 from chalicelib.scheduling.slots import RULES
@@ -176,15 +175,28 @@ def _check_start_without_worker(start: datetime, now: datetime) -> None:
         )
 
 
+@cache
+def _projection() -> dict[str, Any]:
+    """The attributes the batched read returns: the service's terms (not its texts in every
+    locale), the whole address, the unpaid slots and the guard's version."""
+    names = {"pk", "sk", "version", *TERMS_ATTRIBUTES}
+    names |= {attribute.attr_name for attribute in AddressItem.get_attributes().values()}
+    names |= {attribute.attr_name for attribute in UnpaidHoldsItem.get_attributes().values()}
+    placeholders = {f"#a{n}": name for n, name in enumerate(sorted(names))}
+    return {"ProjectionExpression": ", ".join(placeholders), "ExpressionAttributeNames": placeholders}
+
+
 def _batch_get(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
     """Raw items of ``keys`` in one strongly consistent BatchGetItem (absent ones left out)."""
     table = MainItem.Meta.table_name
-    pending: list[dict[str, Any]] = [{"pk": pk, "sk": sk} for pk, sk in keys]
+    client = connection().client
+    pending: list[dict[str, Any]] = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for attempt in range(4):
         if attempt:
             time.sleep(0.05 * 2**attempt)
-        answer = MainItem._get_connection().batch_get_item(pending, consistent_read=True)  # type: ignore[arg-type]
+        request = {"Keys": pending, "ConsistentRead": True, **_projection()}
+        answer = client.batch_get_item(RequestItems={table: request})
         for raw in answer.get("Responses", {}).get(table, []):
             found[(raw["pk"]["S"], raw["sk"]["S"])] = raw
         pending = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
@@ -193,11 +205,17 @@ def _batch_get(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[st
     raise RuntimeError("BatchGetItem left keys unprocessed")
 
 
+def _number(raw: dict[str, Any] | None, name: str) -> int | None:
+    """A number attribute of a raw item (the guard's version, an unpaid slot's expiry)."""
+    held = (raw or {}).get(name)
+    return int(held["N"]) if held else None
+
+
 @dataclass(frozen=True)
 class _State:
     """What one attempt read: what, where, the guard version, which unpaid slot is free."""
 
-    service: ServiceView
+    service: ServiceTerms
     address: AddressItem
     guard_version: int | None
     free_slot: int
@@ -214,20 +232,16 @@ def _read_state(command: BookOrder, day: str, now_epoch: float) -> _State:
     found = _batch_get(keys)
     if service_key not in found:
         raise _field_error("validation_failed", "service_id", "unknown_service")
-    service = bookable(ServiceItem.from_raw_data(found[service_key]))
+    service = bookable_terms(found[service_key])
     if address_key not in found:
         raise _field_error("validation_failed", "address_id", "unknown_address")
     address = AddressItem.from_raw_data(found[address_key])
-    guard = CalendarGuardItem.from_raw_data(found[guard_key]) if guard_key and guard_key in found else None
-    holds = UnpaidHoldsItem.from_raw_data(found[unpaid_key]) if unpaid_key in found else None
-    free = [
-        slot
-        for slot in range(MAX_UNPAID)
-        if holds is None or (getattr(holds, f"hold{slot}_until") or 0) <= now_epoch
-    ]
+    guard = found.get(guard_key) if guard_key else None
+    holds = found.get(unpaid_key)
+    free = [slot for slot in range(MAX_UNPAID) if (_number(holds, f"hold{slot}_until") or 0) <= now_epoch]
     if not free:
         raise Conflict("too_many_unpaid_orders", limit=MAX_UNPAID)
-    return _State(service, address, int(guard.version) if guard else None, free[0])
+    return _State(service, address, (_number(guard, "version") or 0) if guard else None, free[0])
 
 
 def _snapshot(address: AddressItem) -> dict[str, Any]:
@@ -243,23 +257,6 @@ def _snapshot(address: AddressItem) -> dict[str, Any]:
         "lat": float(address.lat) if address.lat is not None else None,
         "lng": float(address.lng) if address.lng is not None else None,
     }
-
-
-class _Tags:
-    """Names of the transaction's items in pynamodb's send order, to read cancellation reasons."""
-
-    def __init__(self) -> None:
-        self.checks: list[str] = []
-        self.puts: list[str] = []
-        self.updates: list[str] = []
-
-    def failed(self, error: TransactWriteError) -> set[str]:
-        order = self.checks + self.puts + self.updates
-        return {
-            name
-            for name, code in zip(order, reasons(error), strict=False)
-            if code == "ConditionalCheckFailed"
-        }
 
 
 def _attempt(command: BookOrder, start: datetime) -> OrderView:
@@ -372,80 +369,67 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
     )
     order.contact_phone_enc = contact.seal(order_id, state.address)
     view = order_view(order, [created], show_check_in_code=True, now=now)
-    tags = _Tags()
-
-    def build(tx: TransactWrite) -> None:
-        tags.checks.clear()
-        tags.puts.clear()
-        tags.updates.clear()
-        tx.save(order, condition=OrderItem.pk.does_not_exist())
-        tags.puts.append("order")
-        tx.save(created)
-        tags.puts.append("event")
-        if command.worker_id and reservation_sk:
-            tx.save(
-                ReservationItem(
-                    ReservationItem.partition(command.worker_id, day),
-                    reservation_sk,
-                    worker_id=command.worker_id,
-                    order_id=order_id,
-                    start=clock.iso(start),
-                    end=clock.iso(end),
-                    lat=place.at.lat if place.at else None,
-                    lng=place.at.lng if place.at else None,
-                    status="held",
-                    hold_until=int(pay_by.timestamp()),
-                ),
-                condition=ReservationItem.pk.does_not_exist(),
-            )
-            tags.puts.append("reservation")
-        if command.idempotency_key:
-            tx.save(
-                IdempotencyItem(
-                    *IdempotencyItem.key(command.customer_id, command.idempotency_key),
-                    order_id=order_id,
-                    body_hash=command.body_hash(),
-                    response=view.to_dict(),
-                    created_at=now_iso,
-                    ttl=int(now_epoch) + SETTINGS.idempotency_hours * 3600,
-                ),
-                condition=IdempotencyItem.pk.does_not_exist(),
-            )
-            tags.puts.append("idempotency")
-        if command.worker_id and held is not None:
-            count = term_hold.take(
-                tx, command.worker_id, order_id, held.versions, hold_until=int(pay_by.timestamp())
-            )
-            tags.updates.extend(["guard"] * count)
-        elif command.worker_id:
-            guard = CalendarGuardItem(*CalendarGuardItem.key(command.worker_id, day))
-            read = state.guard_version
-            tx.update(
-                guard,
-                [CalendarGuardItem.version.set((read or 0) + 1)],
-                condition=(
-                    CalendarGuardItem.pk.does_not_exist()
-                    if read is None
-                    else CalendarGuardItem.version == read
-                ),
-            )
-            tags.updates.append("guard")
-        slot = state.free_slot
-        until = getattr(UnpaidHoldsItem, f"hold{slot}_until")
-        tx.update(
-            UnpaidHoldsItem(*UnpaidHoldsItem.key(command.customer_id)),
-            [until.set(int(pay_by.timestamp())), getattr(UnpaidHoldsItem, f"hold{slot}_order").set(order_id)],
-            condition=until.does_not_exist() | (until <= int(now_epoch)),
+    hold_until = int(pay_by.timestamp())
+    entries: dict[str, dict[str, Any]] = {  # name -> entry, in the order they are sent
+        "order": wire.put(order, new=True),
+        "event": wire.put(created),
+    }
+    if command.worker_id and reservation_sk:
+        reservation = ReservationItem(
+            ReservationItem.partition(command.worker_id, day),
+            reservation_sk,
+            worker_id=command.worker_id,
+            order_id=order_id,
+            start=clock.iso(start),
+            end=clock.iso(end),
+            lat=place.at.lat if place.at else None,
+            lng=place.at.lng if place.at else None,
+            status="held",
+            hold_until=hold_until,
         )
-        tags.updates.append("unpaid")
+        entries["reservation"] = wire.put(reservation, new=True)
+    if command.idempotency_key:
+        remembered = IdempotencyItem(
+            *IdempotencyItem.key(command.customer_id, command.idempotency_key),
+            order_id=order_id,
+            body_hash=command.body_hash(),
+            response=view.to_dict(),
+            created_at=now_iso,
+            ttl=int(now_epoch) + SETTINGS.idempotency_hours * 3600,
+        )
+        entries["idempotency"] = wire.put(remembered, new=True)
+    if command.worker_id and held is not None:
+        days = term_hold.take_entries(command.worker_id, order_id, held.versions, hold_until=hold_until)
+        entries.update({f"guard {n}": entry for n, entry in enumerate(days)})
+    elif command.worker_id:
+        read = state.guard_version
+        entries["guard"] = wire.update(
+            CalendarGuardItem,
+            CalendarGuardItem.key(command.worker_id, day),
+            set_values={"version": (read or 0) + 1},
+            condition="attribute_not_exists(#pk)" if read is None else "#version = :read",
+            condition_values=None if read is None else {":read": read},
+        )
+    slot = state.free_slot
+    entries["unpaid"] = wire.update(
+        UnpaidHoldsItem,
+        UnpaidHoldsItem.key(command.customer_id),
+        set_values={f"hold{slot}_until": hold_until, f"hold{slot}_order": order_id},
+        condition=f"attribute_not_exists(#hold{slot}_until) OR #hold{slot}_until <= :now",
+        condition_values={":now": int(now_epoch)},
+    )
 
     try:
-        commit(build)
-    except TransactWriteError as error:
-        failed = tags.failed(error)
+        commit_items(list(entries.values()))
+    except Cancelled as cancelled:
+        failed = {
+            name.split()[0]
+            for name, code in zip(entries, cancelled.codes, strict=False)
+            if code == "ConditionalCheckFailed"
+        }
         if "idempotency" in failed:
-            raise _Replay() from error
-        raise _LostRace("unpaid" if failed == {"unpaid"} else "guard") from error
+            raise _Replay() from cancelled
+        raise _LostRace("unpaid" if failed == {"unpaid"} else "guard") from cancelled
     return view
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from chalicelib import clock, i18n
-from chalicelib.catalog.services import ServiceView
+from chalicelib.catalog.services import ServiceTerms
 from chalicelib.errors import ValidationFailed
 from chalicelib.models.orders import OrderItem
 from chalicelib.orders.live_in_rules import LiveInRules, live_in_rules
@@ -72,7 +72,7 @@ def too_long(days: int, rules: LiveInRules) -> ValidationFailed:
 
 
 def plan_term(
-    service: ServiceView,
+    service: ServiceTerms,
     start: datetime,
     *,
     months: int | None,

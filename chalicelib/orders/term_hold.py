@@ -10,14 +10,16 @@ Each function adds its updates to a transaction the caller builds; one day is on
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.models import wire
 from chalicelib.models.orders import CalendarGuardItem
 from chalicelib.scheduling import calendar
 
-__all__ = ["confirm", "held_by", "release", "take"]
+__all__ = ["confirm", "held_by", "release", "take", "take_entries"]
 
 
 def take(
@@ -47,6 +49,26 @@ def take(
             else CalendarGuardItem.version == read,
         )
     return len(versions)
+
+
+def take_entries(
+    worker_id: str, order_id: str, versions: Mapping[str, int | None], *, hold_until: int | None
+) -> list[dict[str, Any]]:
+    """:func:`take` as wire entries (``chalicelib.models.wire``), for booking's transaction."""
+    held: dict[str, Any] = {"term_order": order_id}
+    if hold_until is not None:
+        held["term_hold_until"] = hold_until
+    return [
+        wire.update(
+            CalendarGuardItem,
+            CalendarGuardItem.key(worker_id, day),
+            set_values={"version": (read or 0) + 1, **held},
+            remove=() if hold_until is not None else ("term_hold_until",),
+            condition="attribute_not_exists(#pk)" if read is None else "#version = :read",
+            condition_values=None if read is None else {":read": read},
+        )
+        for day, read in versions.items()
+    ]
 
 
 def confirm(tx: TransactWrite, worker_id: str, order_id: str, days: Iterable[str]) -> None:

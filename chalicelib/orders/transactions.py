@@ -12,15 +12,16 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.models.base import cancellation_reasons as reasons
-from chalicelib.models.base import transact_write
+from chalicelib.models.base import connection, transact_write
 from chalicelib.observability import metrics
 
-__all__ = ["ATTEMPTS", "commit", "reasons"]
+__all__ = ["ATTEMPTS", "Cancelled", "commit", "commit_items", "reasons"]
 
 ATTEMPTS = 8
 _BASE_PAUSE_SECONDS = 0.01
@@ -29,6 +30,11 @@ _BASE_PAUSE_SECONDS = 0.01
 def _conflict_only(codes: list[str | None]) -> bool:
     present = {code for code in codes if code and code != "None"}
     return bool(present) and present <= {"TransactionConflict"}
+
+
+def _pause_after_conflict(attempt: int) -> None:
+    metrics.add_metric(name="TransactionConflictRetries", unit="Count", value=1)
+    time.sleep(random.uniform(0, _BASE_PAUSE_SECONDS * 2**attempt))
 
 
 def commit(build: Callable[[TransactWrite], None], *, attempts: int = ATTEMPTS) -> int:
@@ -45,6 +51,33 @@ def commit(build: Callable[[TransactWrite], None], *, attempts: int = ATTEMPTS) 
         except TransactWriteError as error:
             if attempt == attempts or not _conflict_only(reasons(error)):
                 raise
-            metrics.add_metric(name="TransactionConflictRetries", unit="Count", value=1)
-            time.sleep(random.uniform(0, _BASE_PAUSE_SECONDS * 2**attempt))
+            _pause_after_conflict(attempt)
+    raise AssertionError("unreachable")
+
+
+class Cancelled(Exception):
+    """A transaction of :func:`commit_items` was cancelled: ``codes[i]`` is the reason of entry
+    ``i`` (``ConditionalCheckFailed``, ...), None for an entry that was not the cause."""
+
+    def __init__(self, codes: list[str | None]) -> None:
+        super().__init__(", ".join(str(code) for code in codes))
+        self.codes = codes
+
+
+def commit_items(entries: list[dict[str, Any]], *, attempts: int = ATTEMPTS) -> int:
+    """:func:`commit` for entries already in wire form (``chalicelib.models.wire``), sent in
+    their order, so :class:`Cancelled` reasons line up with ``entries``."""
+    client = connection().client
+    for attempt in range(1, attempts + 1):
+        try:
+            client.transact_write_items(TransactItems=entries)
+            return attempt
+        except client.exceptions.TransactionCanceledException as error:
+            codes = [
+                None if reason.get("Code") in (None, "None") else reason["Code"]
+                for reason in error.response.get("CancellationReasons", [])
+            ]
+            if attempt == attempts or not _conflict_only(codes):
+                raise Cancelled(codes) from error
+            _pause_after_conflict(attempt)
     raise AssertionError("unreachable")

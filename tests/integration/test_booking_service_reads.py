@@ -12,10 +12,19 @@ from typing import Any
 import pytest
 
 from chalicelib import clock
-from chalicelib.catalog.services import Actor, retire_service, update_service
+from chalicelib.catalog.services import (
+    Actor,
+    ServiceTerms,
+    bookable_terms,
+    get_service,
+    retire_service,
+    update_service,
+)
 from chalicelib.models import base
+from chalicelib.models.catalog import ServiceItem
 from chalicelib.models.orders import OrderItem
 from chalicelib.models.workers import ReservationItem
+from chalicelib.orders.booking import _batch_get
 from chalicelib.scheduling.availability import set_availability
 from tests.integration.conftest import Http
 from tests.integration.scheduling_steps import (
@@ -70,22 +79,20 @@ def booker(http: Http) -> Booker:
     return Booker(http)
 
 
-def test_bookings_of_one_service_share_no_item_in_their_transactions(
-    booker: Booker, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bookings_of_one_service_share_no_item_in_their_transactions(booker: Booker) -> None:
     written: list[str] = []
-    connection = base.connection()
-    send = connection.transact_write_items
 
-    def recorded(*args: Any, **kwargs: Any) -> Any:
-        for group in ("condition_check_items", "put_items", "update_items", "delete_items"):
-            for item in kwargs.get(group) or []:
-                key = item.get("Key") or item.get("Item")
-                written.append(str(key["pk"]["S"]))
-        return send(*args, **kwargs)
+    def recorded(params: dict[str, Any], **_: Any) -> None:
+        for entry in params["TransactItems"]:
+            (operation,) = entry.values()
+            written.append(str((operation.get("Key") or operation.get("Item"))["pk"]["S"]))
 
-    monkeypatch.setattr(connection, "transact_write_items", recorded)
-    assert booker.book("08:00").status_code == 201
+    events = base.connection().client.meta.events
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", recorded)
+    try:
+        assert booker.book("08:00").status_code == 201
+    finally:
+        events.unregister("before-parameter-build.dynamodb.TransactWriteItems", recorded)
     assert written and not [pk for pk in written if pk.startswith("SERVICE#")]
 
 
@@ -114,3 +121,23 @@ def test_a_repriced_service_is_booked_at_its_new_price(booker: Booker) -> None:
     assert dearer.json["price"]["amount"] == 24_000
     assert OrderItem.get(*OrderItem.key(dearer.json["order_id"])).price_amount == 24_000
     assert _held_starts(booker.worker_id) == ["08:00", "11:00"]
+
+
+@pytest.mark.parametrize("category", ["cleaning", "maternity_nurse"])
+def test_the_projected_read_gives_the_terms_the_catalog_shows(aws: dict[str, str], category: str) -> None:
+    service_id = service(category)
+    key = ServiceItem.key(service_id)
+    raw = _batch_get([key])[key]
+    assert "names" not in raw and "descriptions" not in raw  # the texts are left out
+    terms, view = bookable_terms(raw), get_service(service_id)
+    assert terms == ServiceTerms(
+        service_id=view.service_id,
+        category=view.category,
+        price_min=view.price_min,
+        price_unit=view.price_unit,
+        term_days=view.term_days,
+        duration_minutes=view.duration_minutes,
+        currency=view.currency,
+        occupancy=view.occupancy,
+    )
+    assert terms.live_in == view.live_in
