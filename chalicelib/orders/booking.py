@@ -1,8 +1,10 @@
 """Booking: ``POST /v1/orders`` as one guarded DynamoDB transaction.
 
-The reads (one strongly consistent BatchGetItem of the service, the customer's address, the
-worker-day guard and the customer's unpaid slots; the calendar check's two reads) decide; the
-one TransactWriteItems makes it so, or nothing:
+The reads (one strongly consistent BatchGetItem of the service's terms, the customer's address,
+the worker-day guard and the customer's unpaid slots; the calendar check's two reads) decide; the
+one TransactWriteItems makes it so, or nothing. Both are written in DynamoDB's wire form
+(``chalicelib.models.wire``): booking is the hottest write, and pynamodb's expression objects
+were a quarter of its own time.
 
 - Put the order (condition: not exists) and its ``created`` timeline event;
 - Put the reservation ``CAL#<worker>#<date> / <start>#<order>`` as ``held`` until ``pay_by``;
