@@ -404,14 +404,7 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
         days = term_hold.take_entries(command.worker_id, order_id, held.versions, hold_until=hold_until)
         entries.update({f"guard {n}": entry for n, entry in enumerate(days)})
     elif command.worker_id:
-        read = state.guard_version
-        entries["guard"] = wire.update(
-            CalendarGuardItem,
-            CalendarGuardItem.key(command.worker_id, day),
-            set_values={"version": (read or 0) + 1},
-            condition="attribute_not_exists(#pk)" if read is None else "#version = :read",
-            condition_values=None if read is None else {":read": read},
-        )
+        entries["guard"] = term_hold.guard_entry(command.worker_id, day, state.guard_version)
     slot = state.free_slot
     entries["unpaid"] = wire.update(
         UnpaidHoldsItem,

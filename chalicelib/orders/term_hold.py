@@ -19,7 +19,7 @@ from chalicelib.models import wire
 from chalicelib.models.orders import CalendarGuardItem
 from chalicelib.scheduling import calendar
 
-__all__ = ["confirm", "held_by", "release", "take", "take_entries"]
+__all__ = ["confirm", "guard_entry", "held_by", "release", "take", "take_entries"]
 
 
 def take(
@@ -51,23 +51,37 @@ def take(
     return len(versions)
 
 
+def guard_entry(
+    worker_id: str,
+    day: str,
+    read: int | None,
+    *,
+    set_values: Mapping[str, Any] | None = None,
+    remove: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The wire Update (``chalicelib.models.wire``) of a worker-day guard: ``version`` read + 1
+    (and ``set_values``, ``remove``), on condition that it is still the version read (absent when
+    ``read`` is None). A visit's booking bumps it alone; a term's day also carries its hold."""
+    return wire.update(
+        CalendarGuardItem,
+        CalendarGuardItem.key(worker_id, day),
+        set_values={"version": (read or 0) + 1, **(set_values or {})},
+        remove=remove,
+        condition="attribute_not_exists(#pk)" if read is None else "#version = :read",
+        condition_values=None if read is None else {":read": read},
+    )
+
+
 def take_entries(
     worker_id: str, order_id: str, versions: Mapping[str, int | None], *, hold_until: int | None
 ) -> list[dict[str, Any]]:
-    """:func:`take` as wire entries (``chalicelib.models.wire``), for booking's transaction."""
+    """:func:`take` as wire entries, for booking's transaction."""
     held: dict[str, Any] = {"term_order": order_id}
     if hold_until is not None:
         held["term_hold_until"] = hold_until
+    remove = () if hold_until is not None else ("term_hold_until",)
     return [
-        wire.update(
-            CalendarGuardItem,
-            CalendarGuardItem.key(worker_id, day),
-            set_values={"version": (read or 0) + 1, **held},
-            remove=() if hold_until is not None else ("term_hold_until",),
-            condition="attribute_not_exists(#pk)" if read is None else "#version = :read",
-            condition_values=None if read is None else {":read": read},
-        )
-        for day, read in versions.items()
+        guard_entry(worker_id, day, read, set_values=held, remove=remove) for day, read in versions.items()
     ]
 
 
