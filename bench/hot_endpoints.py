@@ -2,7 +2,8 @@
 
 The app runs in process on moto (as the integration tests do) and is invoked as Lambda invokes
 it: ``app(event, context)`` with the API Gateway proxy event built beforehand (by Chalice's own
-event converter), so the test client's gateway emulation is not counted. For each hot endpoint,
+event converter, plus the ``requestId`` API Gateway gives every request), so the test client's
+gateway emulation is not counted. For each hot endpoint,
 ``REQUESTS`` calls are timed; botocore's events mark the time inside AWS calls
 (``before-parameter-build`` to ``after-call``, their own serialising included) and count the HTTP
 round trips (``before-send``). Our own time is a request's CPU time (this thread's, so other
@@ -24,6 +25,7 @@ import statistics
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -152,6 +154,7 @@ def main() -> int:
                 headers["Authorization"] = f"Bearer {token}"
             raw = json.dumps(body).encode() if body is not None else b""
             event = converter.create_lambda_event(method=method, path=path, headers=headers, body=raw)
+            event["requestContext"]["requestId"] = str(uuid.uuid4())  # API Gateway's, which Chalice's lacks
             return lambda: app(event, context)
 
         def get(path: str, token: str | None = None) -> Callable[[], Any]:

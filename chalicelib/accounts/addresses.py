@@ -24,6 +24,7 @@ from chalicelib.models.base import cancellation_reasons, transact_write
 __all__ = [
     "MAX_ADDRESSES",
     "AddressView",
+    "SavedAddress",
     "create_address",
     "delete_address",
     "list_addresses",
@@ -47,6 +48,49 @@ class AddressView:
     lng: float | None
     is_default: bool
     created_at: str
+
+
+@dataclass(frozen=True)
+class SavedAddress:
+    """A saved address as an order takes it, read straight from the item DynamoDB returned.
+
+    Booking reads the address in its one batched read; building the pynamodb item only to copy
+    nine of its values out was a tenth of a millisecond of every booking.
+    """
+
+    address_id: str
+    label: str | None
+    contact_name: str
+    contact_phone_enc: str
+    contact_phone_masked: str
+    city: str
+    district: str
+    detail: str
+    lat: float | None
+    lng: float | None
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> SavedAddress:
+        def text(name: str) -> str:
+            return str(raw[name]["S"])
+
+        def number(name: str) -> float | None:
+            held = raw.get(name)
+            return float(held["N"]) if held and "N" in held else None
+
+        label = raw.get("label")
+        return cls(
+            address_id=text("address_id"),
+            label=str(label["S"]) if label and "S" in label else None,
+            contact_name=text("contact_name"),
+            contact_phone_enc=text("contact_phone_enc"),
+            contact_phone_masked=text("contact_phone_masked"),
+            city=text("city"),
+            district=text("district"),
+            detail=text("detail"),
+            lat=number("lat"),
+            lng=number("lng"),
+        )
 
 
 def _view(item: AddressItem, default_id: str | None) -> AddressView:

@@ -48,6 +48,7 @@ from functools import cache
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.accounts.addresses import SavedAddress
 from chalicelib.catalog.services import TERMS_ATTRIBUTES, ServiceTerms, bookable_terms
 from chalicelib.errors import AppError, Conflict, ValidationFailed
 from chalicelib.ids import new_id
@@ -218,7 +219,7 @@ class _State:
     """What one attempt read: what, where, the guard version, which unpaid slot is free."""
 
     service: ServiceTerms
-    address: AddressItem
+    address: SavedAddress
     guard_version: int | None
     free_slot: int
 
@@ -237,7 +238,7 @@ def _read_state(command: BookOrder, day: str, now_epoch: float) -> _State:
     service = bookable_terms(found[service_key])
     if address_key not in found:
         raise _field_error("validation_failed", "address_id", "unknown_address")
-    address = AddressItem.from_raw_data(found[address_key])
+    address = SavedAddress.from_raw(found[address_key])
     guard = found.get(guard_key) if guard_key else None
     holds = found.get(unpaid_key)
     free = [slot for slot in range(MAX_UNPAID) if (_number(holds, f"hold{slot}_until") or 0) <= now_epoch]
@@ -246,7 +247,7 @@ def _read_state(command: BookOrder, day: str, now_epoch: float) -> _State:
     return _State(service, address, (_number(guard, "version") or 0) if guard else None, free[0])
 
 
-def _snapshot(address: AddressItem) -> dict[str, Any]:
+def _snapshot(address: SavedAddress) -> dict[str, Any]:
     """The address as the order keeps it: later edits of the saved address do not move the job."""
     return {
         "address_id": address.address_id,
@@ -256,8 +257,8 @@ def _snapshot(address: AddressItem) -> dict[str, Any]:
         "city": address.city,
         "district": address.district,
         "detail": address.detail,
-        "lat": float(address.lat) if address.lat is not None else None,
-        "lng": float(address.lng) if address.lng is not None else None,
+        "lat": address.lat,
+        "lng": address.lng,
     }
 
 

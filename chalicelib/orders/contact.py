@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib import audit, clock, i18n
+from chalicelib.accounts.addresses import SavedAddress
 from chalicelib.crypto import decrypt, encrypt
 from chalicelib.errors import Conflict
-from chalicelib.models.accounts import AddressItem
 from chalicelib.orders.access import order_for
 from chalicelib.orders.live_in_rules import live_in_rules
 from chalicelib.orders.views import effective_status
@@ -44,7 +44,7 @@ def _context(order_id: str) -> str:
     return f"order:{order_id}:contact_phone"
 
 
-def seal(order_id: str, address: AddressItem) -> str:
+def seal(order_id: str, address: SavedAddress) -> str:
     """The address's phone, re-encrypted for the order (booking calls this)."""
     phone = decrypt(address.contact_phone_enc, context=f"address:{address.address_id}")
     return encrypt(phone, context=_context(order_id))

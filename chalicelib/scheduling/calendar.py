@@ -30,7 +30,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib import clock
 from chalicelib.catalog.services import ServiceView, get_service, is_bookable
@@ -88,7 +88,20 @@ class Slot:
     end_at: datetime
 
 
-def place_of(address: AddressItem) -> Place:
+class _Located(Protocol):
+    """A saved address, as its item or as booking reads it (``accounts.addresses.SavedAddress``)."""
+
+    @property
+    def city(self) -> str: ...
+    @property
+    def district(self) -> str: ...
+    @property
+    def lat(self) -> float | None: ...
+    @property
+    def lng(self) -> float | None: ...
+
+
+def place_of(address: _Located) -> Place:
     """The place of a customer's saved address."""
     at = (
         Point(float(address.lat), float(address.lng))

@@ -414,11 +414,10 @@ def field_errors(error: ValidationError, where: str) -> list[dict[str, Any]]:
 
 def _success(result: BaseModel | Reply | None, status: int, locale: str, request_id: str) -> Response:
     if isinstance(result, Reply):
-        body = result.body.model_dump(mode="json") if isinstance(result.body, BaseModel) else result.body
-        return _json_response(result.status, body, locale, request_id, result.headers)
+        return _json_response(result.status, result.body, locale, request_id, result.headers)
     if result is None:
         return _json_response(204 if status == 200 else status, None, locale, request_id)
-    return _json_response(status, result.model_dump(mode="json"), locale, request_id)
+    return _json_response(status, result, locale, request_id)
 
 
 def error_response(error: AppError, locale: str, request_id: str) -> Response:
@@ -449,4 +448,6 @@ def _json_response(
     if body is None:
         return Response(body="", status_code=status, headers=headers)
     headers["Content-Type"] = "application/json; charset=utf-8"
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=headers)
+    # A model goes to JSON in pydantic-core in one step, not through a dict and ``json.dumps``.
+    text = body.model_dump_json() if isinstance(body, BaseModel) else json.dumps(body, ensure_ascii=False)
+    return Response(body=text, status_code=status, headers=headers)

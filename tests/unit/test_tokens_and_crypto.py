@@ -44,6 +44,50 @@ def test_tokens_signed_with_another_key_or_algorithm_are_refused() -> None:
             read_access_token(forged)
 
 
+def test_access_tokens_are_standard_hs256_jwts() -> None:
+    """Written out by hand, still a JWT any library reads, and a library's HS256 token is read."""
+    from chalicelib.secrets import app_secrets
+
+    key = app_secrets().token_signing_key
+    token, _ = issue_access_token("usr_1", "customer", "ses_1")
+    decoded = jwt.decode(token, key, algorithms=["HS256"], audience="jiazheng-api", issuer="jiazheng")
+    assert (decoded["sub"], decoded["role"], decoded["sid"]) == ("usr_1", "customer", "ses_1")
+    assert decoded["exp"] - decoded["iat"] == 900
+    by_library = jwt.encode({**decoded, "sub": "usr_2"}, key, algorithm="HS256")
+    assert read_access_token(by_library).user_id == "usr_2"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"iss": "someone"},
+        {"aud": "another-api"},
+        {"iat": None},
+        {"sid": None},
+        {"role": None},
+        {"exp": "soon"},
+    ],
+)
+def test_a_correctly_signed_token_without_our_claims_is_refused(change: dict[str, object]) -> None:
+    from chalicelib.secrets import app_secrets
+
+    key = app_secrets().token_signing_key
+    token, _ = issue_access_token("usr_1", "customer", "ses_1")
+    claims = {**jwt.decode(token, options={"verify_signature": False}), **change}
+    forged = jwt.encode({k: v for k, v in claims.items() if v is not None}, key, algorithm="HS256")
+    with pytest.raises(Unauthorized):
+        read_access_token(forged)
+
+
+@pytest.mark.parametrize("shape", ["", ".", "..", "a.b", "a.b.c.d", "ü.ü.ü", "\udc80.x.y"])
+def test_malformed_tokens_are_refused(shape: str) -> None:
+    token, _ = issue_access_token("usr_1", "customer", "ses_1")
+    header = token.split(".")[0]
+    for candidate in (shape, f"{header}.{shape}", f"{token}{shape}" if shape else token[:-1]):
+        with pytest.raises(Unauthorized):
+            read_access_token(candidate)
+
+
 def test_refresh_token_shape() -> None:
     token, secret = make_refresh_token("ses_1")
     assert token.startswith("rt_ses_1.")
