@@ -3,10 +3,10 @@
 The app runs in process on moto (as the integration tests do) and is invoked as Lambda invokes
 it: ``app(event, context)`` with the API Gateway proxy event built beforehand (by Chalice's own
 event converter, plus the ``requestId`` API Gateway gives every request), so the test client's
-gateway emulation is not counted. For each hot endpoint,
-``REQUESTS`` calls are timed; botocore's events mark the time inside AWS calls
-(``before-parameter-build`` to ``after-call``, their own serialising included) and count the HTTP
-round trips (``before-send``). Our own time is a request's CPU time (this thread's, so other
+gateway emulation is not counted. For each hot endpoint, ``REQUESTS`` calls are timed; the time
+inside AWS SDK calls is measured around botocore's ``_make_api_call`` (the SDK's own building,
+signing and parsing included) and the HTTP round trips are counted at ``before-send``. Our own
+time is a request's CPU time (this thread's, so other
 processes on the machine do not inflate it) minus its AWS time: routing, validation, the use
 case, serialising. The garbage collector runs between requests, not inside them: in-process moto
 keeps the whole database on the same heap, and its collections would otherwise be charged to
@@ -23,11 +23,10 @@ import json
 import os
 import statistics
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -50,37 +49,43 @@ class _Meter:
     on: bool = False
     trips: int = 0
     aws_seconds: float = 0.0
-    started: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _meter = _Meter()
 
 
 def _install() -> None:
+    """Time every AWS SDK call and count its HTTP round trips.
+
+    The AWS time of a call is the whole client call (botocore's ``_make_api_call``, which every
+    boto3 and pynamodb call goes through): the SDK's own work (building, signing and sending the
+    request, retrying, parsing the answer) is the call's, not ours. Round trips are counted at
+    ``before-send``, so a retried call counts each attempt.
+    """
+    from botocore.client import BaseClient
     from botocore.session import Session
 
+    make_api_call = BaseClient._make_api_call
     create_client = Session.create_client
 
-    def began(**_: Any) -> None:
-        _meter.started = time.thread_time()
+    def timed(self: Any, operation_name: str, api_params: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return make_api_call(self, operation_name, api_params)
+        finally:
+            if _meter.on:
+                _meter.aws_seconds += time.thread_time() - started
 
     def sent(**_: Any) -> None:
         if _meter.on:
             _meter.trips += 1
 
-    def ended(**_: Any) -> None:
-        if _meter.on:
-            _meter.aws_seconds += time.thread_time() - _meter.started
-
     def client(session: Any, *args: Any, **kwargs: Any) -> Any:
         made = create_client(session, *args, **kwargs)
-        made.meta.events.register("before-parameter-build", began)
         made.meta.events.register("before-send", sent)
-        made.meta.events.register("after-call", ended)
-        made.meta.events.register("after-call-error", ended)
         return made
 
+    BaseClient._make_api_call = timed
     Session.create_client = client
 
 
