@@ -8,7 +8,6 @@ token is ``rt_<session id>.<secret>``; only a keyed hash of the secret is stored
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 from dataclasses import dataclass
@@ -51,7 +50,7 @@ _HEADER = _b64(b'{"alg":"HS256","typ":"JWT"}')
 
 def _signature(signing_input: str) -> str:
     key = app_secrets().token_signing_key.encode()
-    return _b64(hmac.new(key, signing_input.encode("ascii"), hashlib.sha256).digest())
+    return _b64(hmac.digest(key, signing_input.encode("ascii"), "sha256"))
 
 
 def issue_access_token(user_id: str, role: str, session_id: str) -> tuple[str, int]:

@@ -15,14 +15,15 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.attributes import ListAttribute, MapAttribute
 from pynamodb.models import Model
 
-__all__ = ["item", "put", "update", "value"]
+__all__ = ["built", "item", "put", "update", "value"]
 
 _NAME = re.compile(r"#(\w+)")
+_M = TypeVar("_M", bound=Model)
 
 
 @cache
@@ -34,6 +35,35 @@ def _codec(model_class: type[Model]) -> tuple[dict[str, tuple[str, str, Any]] | 
         return None, frozenset()
     codec = {name: (a.attr_name, a.attr_type, a.serialize) for name, a in attributes.items()}
     return codec, frozenset(name for name, a in attributes.items() if not a.null)
+
+
+@cache
+def _defaults(model_class: type[Model]) -> tuple[frozenset[str], tuple[tuple[str, Any], ...]]:
+    """The python names of ``model_class``'s attributes, and the defaults a new item gets."""
+    if model_class._discriminator:  # type: ignore[attr-defined]
+        raise TypeError(f"{model_class.__name__} is polymorphic: build it through its class")
+    attributes = model_class.get_attributes()
+    defaults = tuple(
+        (name, a.default_for_new if a.default_for_new is not None else a.default)
+        for name, a in attributes.items()
+        if a.default_for_new is not None or a.default is not None
+    )
+    return frozenset(attributes), defaults
+
+
+def built(model_class: type[_M], values: Mapping[str, Any]) -> _M:
+    """``model_class(**values)``: the same new item, its class's defaults included, without
+    setting each value through pynamodb's attribute descriptors (booking's order holds about
+    thirty: a tenth of a millisecond). An unknown name raises, as the constructor would."""
+    names, defaults = _defaults(model_class)
+    unknown = values.keys() - names
+    if unknown:
+        raise ValueError(f"{model_class.__name__} has no attribute {', '.join(sorted(unknown))}")
+    made = model_class.__new__(model_class)
+    held = {name: default() if callable(default) else default for name, default in defaults}
+    held.update(values)
+    made.attribute_values = held
+    return made
 
 
 def item(model: Model) -> dict[str, dict[str, Any]]:

@@ -319,33 +319,38 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
     pay_by = now + timedelta(minutes=SETTINGS.pay_minutes)
     end = live_in.end_of(term.term) if term else start + timedelta(minutes=price.duration_minutes)
     reservation_sk = f"{clock.iso(start)}#{order_id}" if command.worker_id and not term else None
-    order = OrderItem(
-        *OrderItem.key(order_id),
-        order_id=order_id,
-        customer_id=command.customer_id,
-        worker_id=command.worker_id,
-        service_id=service.service_id,
-        category=service.category,
-        status="pending_payment",
-        address=_snapshot(state.address),
-        price_amount=price.amount,
-        currency=price.currency,
-        start_at=clock.iso(start),
-        end_at=clock.iso(end),
-        duration_minutes=price.duration_minutes,
-        pay_by=clock.iso(pay_by),
-        check_in_code=f"{secrets.randbelow(10_000):04d}",
-        cancellation_policy=policy_for(service.category, state.address.city).snapshot(),
-        notes=command.notes,
-        version=1,
-        created_at=now_iso,
-        updated_at=now_iso,
-        reservation_sk=reservation_sk,
-        unpaid_slot=state.free_slot,
-        gsi1pk=customer_orders_key(command.customer_id),
-        gsi1sk=f"{now_iso}#{order_id}",
-        gsi3pk=day_key(day, order_id),  # gsi3: the admin listing by start day
-        gsi3sk=start_sort_key(clock.iso(start), order_id),
+    pk, sk = OrderItem.key(order_id)
+    order = wire.built(
+        OrderItem,
+        dict(
+            pk=pk,
+            sk=sk,
+            order_id=order_id,
+            customer_id=command.customer_id,
+            worker_id=command.worker_id,
+            service_id=service.service_id,
+            category=service.category,
+            status="pending_payment",
+            address=_snapshot(state.address),
+            price_amount=price.amount,
+            currency=price.currency,
+            start_at=clock.iso(start),
+            end_at=clock.iso(end),
+            duration_minutes=price.duration_minutes,
+            pay_by=clock.iso(pay_by),
+            check_in_code=f"{secrets.randbelow(10_000):04d}",
+            cancellation_policy=policy_for(service.category, state.address.city).snapshot(),
+            notes=command.notes,
+            version=1,
+            created_at=now_iso,
+            updated_at=now_iso,
+            reservation_sk=reservation_sk,
+            unpaid_slot=state.free_slot,
+            gsi1pk=customer_orders_key(command.customer_id),
+            gsi1sk=f"{now_iso}#{order_id}",
+            gsi3pk=day_key(day, order_id),  # gsi3: the admin listing by start day
+            gsi3sk=start_sort_key(clock.iso(start), order_id),
+        ),
     )
     if term:
         order.occupancy = "live_in"
@@ -361,14 +366,17 @@ def _attempt(command: BookOrder, start: datetime) -> OrderView:
             order.deposit_amount = term.deposit
             order.balance_amount = term.amount - term.deposit
             order.balance_due_at = clock.iso(term.balance_due)
-    created = OrderEventItem(
-        order.pk,
-        event_sk(now_iso, 1),
-        order_id=order_id,
-        event="created",
-        at=now_iso,
-        by=command.customer_id,
-        details={"price_amount": price.amount, "worker_id": command.worker_id},
+    created = wire.built(
+        OrderEventItem,
+        dict(
+            pk=pk,
+            sk=event_sk(now_iso, 1),
+            order_id=order_id,
+            event="created",
+            at=now_iso,
+            by=command.customer_id,
+            details={"price_amount": price.amount, "worker_id": command.worker_id},
+        ),
     )
     order.contact_phone_enc = contact.seal(order_id, state.address)
     view = order_view(order, [created], show_check_in_code=True, now=now)

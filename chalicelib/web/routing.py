@@ -374,17 +374,19 @@ def _raw(raw: str | bytes | None) -> bytes:
 
 
 def _parse_body(raw: str | bytes | None, model: type[BaseModel] | None) -> BaseModel:
+    """The body as ``model``: parsed and validated in one step by pydantic-core (no ``json.loads``
+    into Python objects first); a body that is not JSON is 400 ``malformed_json``."""
     if model is None:
         return _EmptyBody()
     text = (raw or b"").strip() if isinstance(raw, bytes | None) else raw.encode().strip()
     if not text:
-        payload: Any = {}
-    else:
-        try:
-            payload = json.loads(text)
-        except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        return cast(BaseModel, _validate(model, {}, "body"))
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as error:
+        if any(problem["type"] == "json_invalid" for problem in error.errors(include_url=False)):
             raise AppError("malformed_json") from error
-    return cast(BaseModel, _validate(model, payload, "body"))
+        raise ValidationFailed(details=field_errors(error, "body")) from error
 
 
 def _validate(model: type[BaseModel] | None, payload: Any, where: str) -> Any:

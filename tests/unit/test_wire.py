@@ -57,6 +57,40 @@ def test_a_missing_required_attribute_is_refused() -> None:
         wire.item(OrderItem(*OrderItem.key("ord_1"), **{**ORDER, "status": None}))
 
 
+@pytest.mark.parametrize(
+    ("model_class", "values"),
+    [
+        (OrderItem, {"pk": "ORDER#ord_1", "sk": "ORDER", **ORDER}),  # leaves currency, version to defaults
+        (OrderItem, {"pk": "ORDER#ord_1", "sk": "ORDER", **ORDER, "currency": "HKD", "version": 3}),
+        (
+            OrderEventItem,
+            {
+                "pk": "ORDER#ord_1",
+                "sk": "EV#1",
+                "order_id": "ord_1",
+                "event": "created",
+                "at": "t",
+                "by": "u",
+            },
+        ),
+    ],
+    ids=["defaults", "given", "event"],
+)
+def test_a_built_item_is_the_constructed_one(model_class: Any, values: dict[str, Any]) -> None:
+    made = wire.built(model_class, values)
+    constructed = model_class(**values)
+    assert type(made) is model_class
+    assert made.attribute_values == constructed.attribute_values
+    assert made.serialize() == constructed.serialize() == wire.item(made)
+
+
+def test_building_with_an_unknown_attribute_is_refused() -> None:
+    with pytest.raises(ValueError, match="colour"):
+        wire.built(OrderItem, {"pk": "ORDER#ord_1", "sk": "ORDER", **ORDER, "colour": "red"})
+    with pytest.raises(ValueError):
+        OrderItem(*OrderItem.key("ord_1"), **ORDER, colour="red")
+
+
 def test_a_new_put_is_conditioned_on_its_key() -> None:
     entry = wire.put(OrderEventItem("ORDER#o", "EV#1", order_id="o", event="e", at="t", by="u"), new=True)
     assert entry["Put"]["ConditionExpression"] == "attribute_not_exists(#pk)"
