@@ -63,19 +63,29 @@ def tell_worker(item: WithdrawalItem, template: str, *, at: datetime | None = No
     text_worker(item, template, at=when, **params)
 
 
-def text_worker(item: WithdrawalItem, template: str, *, at: datetime | None = None, **params: Any) -> None:
+def text_worker(
+    item: WithdrawalItem,
+    template: str,
+    *,
+    at: datetime | None = None,
+    worker: UserItem | None = None,
+    **params: Any,
+) -> None:
     """The SMS (or e-mail without a phone) about ``item``; its message id makes a retry send once.
 
     The payout run books the inbox entry of a payment in the payment's own transaction and
-    calls this after it committed.
+    calls this after it committed, with the worker's user item it read for the whole batch
+    (``worker``); without it, the item is read here.
     """
     params = {"amount": yuan(int(item.amount)), "fee": yuan(int(item.fee)), **params}
     when = at or datetime.fromisoformat(item.requested_at)
     key = f"{template}:{item.withdrawal_id}"
-    try:
-        user = user_view(UserItem.get(f"USER#{item.worker_id}", "PROFILE"))
-    except UserItem.DoesNotExist:
-        return
+    if worker is None:
+        try:
+            worker = UserItem.get(f"USER#{item.worker_id}", "PROFILE")
+        except UserItem.DoesNotExist:
+            return
+    user = user_view(worker)
     text_person(
         user.phone,
         user.email,

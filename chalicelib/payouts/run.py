@@ -42,7 +42,7 @@ from chalicelib.aws import client
 from chalicelib.config import settings
 from chalicelib.errors import NotFound
 from chalicelib.ids import stable_id
-from chalicelib.models.accounts import NotificationItem
+from chalicelib.models.accounts import NotificationItem, UserItem
 from chalicelib.models.payouts import BankResultLineItem, PayoutAccountItem, PayoutRunItem, WithdrawalItem
 from chalicelib.notifications.templates import render
 from chalicelib.observability import logger, metrics
@@ -169,6 +169,13 @@ def _accounts(items: list[WithdrawalItem]) -> dict[str, PayoutAccountItem]:
     return {account.worker_id: account for account in PayoutAccountItem.batch_get(list(keys))} if keys else {}
 
 
+def _workers(items: list[WithdrawalItem]) -> dict[str, UserItem]:
+    """The batch's workers (for the paid text's phone or e-mail): one BatchGetItem, not a GetItem
+    per payment."""
+    keys = {(f"USER#{item.worker_id}", "PROFILE") for item in items}
+    return {user.user_id: user for user in UserItem.batch_get(list(keys))} if keys else {}
+
+
 def _claim(item: WithdrawalItem, run_id: str, provider: str) -> WithdrawalItem | None:
     """Persist the run, the provider and the key before the call; None when no longer payable."""
     try:
@@ -209,6 +216,7 @@ def pay_batch(run_id: str, run_date: str, bounds: list[str]) -> dict[str, Any]:
     """Pay the approved withdrawals whose gsi1 sort key lies in ``bounds``; see the module doc."""
     items = _in_range(bounds)
     accounts = _accounts(items)
+    workers = _workers(items)
     counts = {"paid": 0, "submitted": 0, "failed": 0, "skipped": 0, "retry": 0}
     now = clock.now()
     for item in items:
@@ -231,7 +239,7 @@ def pay_batch(run_id: str, run_date: str, bounds: list[str]) -> dict[str, Any]:
             fail(claimed, run_id, error.reason)
             counts["failed"] += 1
             continue
-        outcome = settle(claimed, run_id, result, provider.name)
+        outcome = settle(claimed, run_id, result, provider.name, worker=workers.get(item.worker_id))
         counts[outcome] = counts.get(outcome, 0) + 1
     metrics.add_metric(name="PayoutsPaid", unit="Count", value=counts["paid"])
     if counts["retry"]:
@@ -252,8 +260,11 @@ def _skip(item: WithdrawalItem, run_id: str, reason: str) -> None:
         )
 
 
-def settle(item: WithdrawalItem, run_id: str, result: PayoutResult, provider: str) -> str:
-    """Book what the provider answered: ``paid`` (ledger + status + inbox, one transaction) or ``submitted``."""
+def settle(
+    item: WithdrawalItem, run_id: str, result: PayoutResult, provider: str, *, worker: UserItem | None = None
+) -> str:
+    """Book what the provider answered: ``paid`` (ledger + status + inbox, one transaction) or
+    ``submitted``. ``worker``: her user item when the caller already read it (for the text)."""
     at = clock.iso()
     if result.status == "submitted":
         item.update(
@@ -273,7 +284,7 @@ def settle(item: WithdrawalItem, run_id: str, result: PayoutResult, provider: st
         if current.status == "paid":
             return "skipped"  # another attempt or run booked it: paid once
         raise
-    text_worker(item, "withdrawal_paid")
+    text_worker(item, "withdrawal_paid", worker=worker)
     return "paid"
 
 
