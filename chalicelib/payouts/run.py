@@ -30,6 +30,7 @@ import contextlib
 import csv
 import io
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -239,7 +240,7 @@ def pay_batch(run_id: str, run_date: str, bounds: list[str]) -> dict[str, Any]:
             fail(claimed, run_id, error.reason)
             counts["failed"] += 1
             continue
-        outcome = settle(claimed, run_id, result, provider.name, worker=workers.get(item.worker_id))
+        outcome = settle(claimed, run_id, result, provider.name, workers=workers)
         counts[outcome] = counts.get(outcome, 0) + 1
     metrics.add_metric(name="PayoutsPaid", unit="Count", value=counts["paid"])
     if counts["retry"]:
@@ -261,10 +262,16 @@ def _skip(item: WithdrawalItem, run_id: str, reason: str) -> None:
 
 
 def settle(
-    item: WithdrawalItem, run_id: str, result: PayoutResult, provider: str, *, worker: UserItem | None = None
+    item: WithdrawalItem,
+    run_id: str,
+    result: PayoutResult,
+    provider: str,
+    *,
+    workers: Mapping[str, UserItem] | None = None,
 ) -> str:
     """Book what the provider answered: ``paid`` (ledger + status + inbox, one transaction) or
-    ``submitted``. ``worker``: her user item when the caller already read it (for the text)."""
+    ``submitted``. ``workers``: the user items the caller already read (for the text); a worker
+    not among them has no user item, so there is nobody to text."""
     at = clock.iso()
     if result.status == "submitted":
         item.update(
@@ -284,7 +291,10 @@ def settle(
         if current.status == "paid":
             return "skipped"  # another attempt or run booked it: paid once
         raise
-    text_worker(item, "withdrawal_paid", worker=worker)
+    if workers is None:
+        text_worker(item, "withdrawal_paid")
+    elif item.worker_id in workers:
+        text_worker(item, "withdrawal_paid", worker=workers[item.worker_id])
     return "paid"
 
 
